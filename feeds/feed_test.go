@@ -1,0 +1,111 @@
+package feeds
+
+import (
+	"bytes"
+	"io"
+	"strings"
+	"testing"
+)
+
+type renderer func(io.Writer, Feed) error
+
+var formats = []struct {
+	name, ext string
+	render    renderer
+}{
+	{"RSS", "rss", RSS},
+	{"Atom", "atom", Atom},
+	{"JSON", "json", JSON},
+}
+
+func render(t testing.TB, r renderer, f Feed) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := r(&b, f); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func TestGoldenFeeds(t *testing.T) {
+	for _, fm := range formats {
+		feeds := []struct {
+			name string
+			feed Feed
+		}{
+			{"category", testFeed(fm.ext)},
+			{"empty", emptyFeed(fm.ext)},
+		}
+		for _, fd := range feeds {
+			t.Run(fd.name+"."+fm.ext, func(t *testing.T) {
+				golden(t, fd.name+"."+fm.ext, render(t, fm.render, fd.feed))
+			})
+		}
+	}
+}
+
+func TestDeterministic(t *testing.T) {
+	for _, fm := range formats {
+		t.Run(fm.name, func(t *testing.T) {
+			a := render(t, fm.render, testFeed(fm.ext))
+			b := render(t, fm.render, testFeed(fm.ext))
+			if !bytes.Equal(a, b) {
+				t.Fatal("two renders of the same feed differ")
+			}
+			// Ids never come from gorilla's random generator.
+			if bytes.Contains(a, []byte("urn:uuid")) {
+				t.Error("output contains a urn:uuid id")
+			}
+		})
+	}
+}
+
+func TestFeedID(t *testing.T) {
+	tests := []struct{ self, want string }{
+		{"https://x.org/feed.atom", "https://x.org/feed.atom"},
+		{"https://x.org/feed.atom?limit=5&before=abc", "https://x.org/feed.atom"},
+		{"https://x.org/feed.atom?q=%E7%A8%8E&before=abc", "https://x.org/feed.atom?q=%E7%A8%8E"},
+		{"", "https://x.org/tag/a.html"},
+	}
+	for _, tt := range tests {
+		f := Feed{Site: Site{BaseURL: "https://x.org"}, SelfURL: tt.self, HTMLURL: "https://x.org/tag/a.html"}
+		if got := f.id(); got != tt.want {
+			t.Errorf("id(%q) = %q, want %q", tt.self, got, tt.want)
+		}
+	}
+}
+
+func TestPostURL(t *testing.T) {
+	for _, base := range []string{"https://x.org", "https://x.org/"} {
+		if got := PostURL(base, "00ff"); got != "https://x.org/post/00ff.html" {
+			t.Errorf("PostURL(%q) = %q", base, got)
+		}
+	}
+}
+
+func TestRSSDates(t *testing.T) {
+	out := string(render(t, RSS, testFeed("rss")))
+	if !strings.Contains(out, "<pubDate>Fri, 06 May 2022 08:53:00 +0800</pubDate>") {
+		t.Errorf("missing +0800 pubDate in:\n%s", out)
+	}
+	f := emptyFeed("rss") // UTC site zone: must still be numeric
+	out = string(render(t, RSS, f))
+	if strings.Contains(out, "UTC") || !strings.Contains(out, "+0000") {
+		t.Errorf("RSS dates in UTC must read +0000:\n%s", out)
+	}
+}
+
+func TestPlainText(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"", ""},
+		{"plain  text\n", "plain text"},
+		{"<p>a &amp; b</p><p>c</p>", "a & b c"},
+		{"<p>年度汇算</p>", "年度汇算"},
+		{"x<script>alert(1)</script>y", "xy"},
+	}
+	for _, tt := range tests {
+		if got := plainText(tt.in); got != tt.want {
+			t.Errorf("plainText(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
