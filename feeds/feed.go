@@ -24,7 +24,7 @@ import (
 
 // Site is site-wide settings.
 type Site struct {
-	Title, Description, BaseURL, Language string // BaseURL without trailing slash, absolute
+	Title, Description, BaseURL, Language string         // BaseURL without trailing slash, absolute
 	Location                              *time.Location // site timezone (Asia/Shanghai by default)
 	Hub                                   string         // optional WebSub hub URL -> rel="hub"
 	Generator                             string         // e.g. "refeed 0.1.0"
