@@ -1,6 +1,8 @@
 package feeds
 
 import (
+	"encoding/json"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -149,4 +151,49 @@ func FuzzYAMLQuote(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestJekyllFrontMatterYAML reads the front matter back with a real YAML
+// 1.1 parser (PyYAML, like Jekyll's Psych) when one is installed.
+func TestJekyllFrontMatterYAML(t *testing.T) {
+	if err := exec.Command("/usr/bin/python3", "-c", "import yaml").Run(); err != nil {
+		t.Skip("python3-yaml not installed")
+	}
+	titles := []string{
+		`“税务”: "引号" \反斜杠\ 、《书名》——冒号：` + "\t制表\n换行\x01\u2028",
+		`Re: "C:\Temp" & <b>tags</b>: a title`,
+		"#not a comment: 'x' [y] {z} & *a !b |c >d %e @f `g",
+	}
+	tags := [][]string{{"tax law", "个税", "C&C"}, {"#hash", "a tag"}, {"true"}}
+	const script = `import sys, yaml, json
+doc = sys.stdin.read().split("---\n")[1]
+d = yaml.safe_load(doc)
+print(json.dumps({"title": d["title"], "tags": d["tags"], "date": str(d["date"])}))`
+	for i, title := range titles {
+		p := testPosts()[0]
+		p.Title, p.Tags = title, tags[i]
+		var b strings.Builder
+		if err := Jekyll(&b, testSite(), p, "zhongguoshuiwubao", "x"); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command("/usr/bin/python3", "-c", script)
+		cmd.Stdin = strings.NewReader(b.String())
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("yaml: %v\n%s", err, b.String())
+		}
+		var got struct{ Title, Tags, Date string }
+		if err := json.Unmarshal(out, &got); err != nil {
+			t.Fatal(err)
+		}
+		if got.Title != title {
+			t.Errorf("title read back as %q, want %q", got.Title, title)
+		}
+		if want := jekyllTags(tags[i]); got.Tags != want {
+			t.Errorf("tags read back as %q, want %q", got.Tags, want)
+		}
+		if got.Date != "2022-05-06 08:53:00 +0800" { // a string to YAML; Jekyll parses it
+			t.Errorf("date read back as %q", got.Date)
+		}
+	}
 }
