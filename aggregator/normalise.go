@@ -1,0 +1,322 @@
+package aggregator
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"html"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/mmcdole/gofeed"
+	ext "github.com/mmcdole/gofeed/extensions"
+
+	"github.com/refeed/refeed/aggregator/sanitize"
+	"github.com/refeed/refeed/storage"
+)
+
+// titleRunes is how much of the text stands in for a missing title.
+const titleRunes = 60
+
+// futureSlack is how far in the future a date may be before it is clamped.
+const futureSlack = 24 * time.Hour
+
+// zoneAfterTime finds what follows the time of day in a date: a numeric
+// offset, "Z" or a zone name (group 1). AM/PM markers are skipped by the caller.
+var zoneAfterTime = regexp.MustCompile(`(?i)\d:\d{2}(?::\d{2})?(?:[.,]\d+)?\s*(?:(?:am|pm|a\.m\.|p\.m\.)\s*)?([+-]\d|z\b|[a-z]{1,5}\b)`)
+
+// hasZone reports whether date text names its zone. Text without a time of
+// day (a bare date) has none.
+func hasZone(raw string) bool {
+	for _, m := range zoneAfterTime.FindAllStringSubmatch(raw, -1) {
+		switch strings.ToLower(m[1]) {
+		case "am", "pm", "a", "p":
+			continue
+		}
+		return true
+	}
+	return false
+}
+
+// normaliser turns one parsed feed into storage posts.
+type normaliser struct {
+	src  Source
+	base *url.URL // the feed's URL: the fallback base for relative links
+	now  time.Time
+	loc  *time.Location
+}
+
+// normalise converts feed's items (the first MaxItems) into posts for src:
+// identity keys, absolute links, plain-text titles, sanitised content,
+// dates fixed up, filters applied and duplicate keys dropped (first wins).
+// Categories and tags are left to storage, which knows the source config.
+func normalise(feed *gofeed.Feed, src Source, feedURL string, now time.Time, loc *time.Location) []storage.Post {
+	n := normaliser{src: src, now: now, loc: loc}
+	if u, err := url.Parse(feedURL); err == nil && u.IsAbs() {
+		n.base = u
+	}
+	items := feed.Items
+	if len(items) > MaxItems {
+		items = items[:MaxItems]
+	}
+	posts := make([]storage.Post, 0, len(items))
+	seen := make(map[string]bool, len(items))
+	for _, it := range items {
+		if it == nil {
+			continue
+		}
+		p, ok := n.post(it)
+		if !ok || seen[p.Key] {
+			continue
+		}
+		seen[p.Key] = true
+		posts = append(posts, p)
+	}
+	return posts
+}
+
+// post converts one item; ok is false when the filters drop it.
+func (n normaliser) post(it *gofeed.Item) (storage.Post, bool) {
+	link := n.link(it)
+	base := n.base
+	if u, err := url.Parse(link); err == nil && u.IsAbs() {
+		base = u
+	}
+
+	content, summary := it.Content, it.Description
+	if len(strings.TrimSpace(content)) < len(strings.TrimSpace(summary)) {
+		content, summary = summary, content
+	}
+	content = sanitize.HTML(content, base)
+	summary = sanitize.HTML(summary, base)
+	if sanitize.Text(summary) == sanitize.Text(content) {
+		summary = ""
+	}
+	text := sanitize.Text(content)
+
+	title := sanitize.Text(it.Title)
+	if title == "" {
+		title = truncateRunes(text, titleRunes)
+	}
+	if !n.keep(title + " " + text) {
+		return storage.Post{}, false
+	}
+
+	p := storage.Post{
+		GUID:      strings.TrimSpace(it.GUID),
+		Link:      link,
+		Title:     title,
+		Content:   content,
+		Summary:   summary,
+		Author:    author(it),
+		Image:     n.image(it, base, content),
+		FirstSeen: n.now,
+		Sources:   []string{n.src.Name},
+	}
+	p.Enclosures = n.enclosures(it, base)
+	p.Published, p.Updated = n.dates(it)
+	switch {
+	case p.GUID != "":
+		p.Key = "guid:" + p.GUID
+	case link != "":
+		p.Key = "link:" + link
+	default:
+		sum := sha256.Sum256([]byte(title + "\x00" + content))
+		p.Key = "hash:" + hex.EncodeToString(sum[:])
+	}
+	p.ID = storage.PostID(n.src.Name, p.Key)
+	sum := sha256.Sum256([]byte(title + "\x00" + content))
+	p.Hash = hex.EncodeToString(sum[:])
+	return p, true
+}
+
+// keep applies the source's include and exclude filters to text.
+func (n normaliser) keep(text string) bool {
+	if n.src.Include != nil && !n.src.Include.MatchString(text) {
+		return false
+	}
+	if n.src.Exclude != nil && n.src.Exclude.MatchString(text) {
+		return false
+	}
+	return true
+}
+
+// link returns the item's link made absolute and canonical (scheme and host
+// lower-cased, fragment dropped), or "" when it has none usable.
+func (n normaliser) link(it *gofeed.Item) string {
+	raw := strings.TrimSpace(it.Link)
+	if raw == "" && len(it.Links) > 0 {
+		raw = strings.TrimSpace(it.Links[0])
+	}
+	return n.absolute(raw, n.base, true)
+}
+
+// absolute resolves raw against base and keeps it only if it is http(s).
+func (n normaliser) absolute(raw string, base *url.URL, dropFragment bool) string {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	if base != nil {
+		u = base.ResolveReference(u)
+	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return ""
+	}
+	u.Host = strings.ToLower(u.Host)
+	if dropFragment {
+		u.Fragment, u.RawFragment = "", ""
+	}
+	return u.String()
+}
+
+func author(it *gofeed.Item) string {
+	for _, a := range it.Authors {
+		if a == nil {
+			continue
+		}
+		if s := sanitize.Text(a.Name); s != "" {
+			return s
+		}
+		if s := sanitize.Text(a.Email); s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// image is the item's lead image: gofeed's pick (itunes:image, media:content,
+// an image enclosure), else media:thumbnail, else the first img of the
+// sanitised content.
+func (n normaliser) image(it *gofeed.Item, base *url.URL, content string) string {
+	if it.Image != nil {
+		if u := n.absolute(it.Image.URL, base, false); u != "" {
+			return u
+		}
+	}
+	for _, m := range mediaElements(it.Extensions, "thumbnail") {
+		if u := n.absolute(m.Attrs["url"], base, false); u != "" {
+			return u
+		}
+	}
+	if m := firstImg.FindStringSubmatch(content); m != nil {
+		return n.absolute(html.UnescapeString(m[1]), base, false)
+	}
+	return ""
+}
+
+// firstImg finds the first img src in sanitised HTML, whose attributes are
+// always double-quoted.
+var firstImg = regexp.MustCompile(`<img\s[^>]*?\bsrc="([^"]+)"`)
+
+// enclosures are the item's enclosures plus its media:content files.
+func (n normaliser) enclosures(it *gofeed.Item, base *url.URL) []storage.Enclosure {
+	var out []storage.Enclosure
+	seen := map[string]bool{}
+	add := func(raw, typ, length string) {
+		u := n.absolute(raw, base, false)
+		if u == "" || seen[u] {
+			return
+		}
+		seen[u] = true
+		l, _ := strconv.ParseInt(strings.TrimSpace(length), 10, 64)
+		out = append(out, storage.Enclosure{URL: u, Type: strings.TrimSpace(typ), Length: max(l, 0)})
+	}
+	for _, e := range it.Enclosures {
+		if e != nil {
+			add(e.URL, e.Type, e.Length)
+		}
+	}
+	for _, m := range mediaElements(it.Extensions, "content") {
+		add(m.Attrs["url"], m.Attrs["type"], m.Attrs["fileSize"])
+	}
+	return out
+}
+
+// mediaElements returns the Media RSS elements called name, including those
+// inside media:group.
+func mediaElements(exts ext.Extensions, name string) []ext.Extension {
+	media := exts["media"]
+	if media == nil {
+		return nil
+	}
+	out := append([]ext.Extension(nil), media[name]...)
+	for _, g := range media["group"] {
+		out = append(out, g.Children[name]...)
+	}
+	return out
+}
+
+// dates returns the item's published and updated times. A missing date is
+// the time first seen, as is one more than a day in the future.
+func (n normaliser) dates(it *gofeed.Item) (published, updated time.Time) {
+	pub := n.date(it.PublishedParsed, it.Published)
+	upd := n.date(it.UpdatedParsed, it.Updated)
+	if pub.IsZero() {
+		pub = upd
+	}
+	if pub.IsZero() {
+		pub = n.now
+	}
+	if upd.IsZero() || upd.Before(pub) {
+		upd = pub
+	}
+	return pub, upd
+}
+
+// date fixes up one parsed date. gofeed parses a date whose text has no zone
+// as UTC (and converts every RSS and Atom date to UTC, so the location says
+// nothing). The raw text tells: when nothing after the time of day names a
+// zone (hasZone), the parsed UTC wall clock is re-read in the configured zone.
+func (n normaliser) date(parsed *time.Time, raw string) time.Time {
+	if parsed == nil || parsed.IsZero() {
+		return time.Time{}
+	}
+	t := *parsed
+	if !hasZone(raw) {
+		t = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), n.loc)
+	}
+	if t.After(n.now.Add(futureSlack)) {
+		return n.now
+	}
+	return t
+}
+
+// truncateRunes cuts s to at most n runes, adding "…" when it cuts.
+func truncateRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	i := 0
+	for j := range s {
+		if i == n {
+			return strings.TrimSpace(s[:j]) + "…"
+		}
+		i++
+	}
+	return s
+}
+
+// plainTitle is a feed or item title as plain text.
+func plainTitle(s string) string { return sanitize.Text(s) }
+
+// parseAbs parses an absolute URL.
+func parseAbs(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, err
+	}
+	if !u.IsAbs() {
+		return nil, fmt.Errorf("not absolute: %q", s)
+	}
+	return u, nil
+}

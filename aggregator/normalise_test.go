@@ -1,0 +1,216 @@
+package aggregator
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/refeed/refeed/storage"
+)
+
+var shanghai = mustZone("Asia/Shanghai")
+
+func mustZone(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}
+
+// pipeline runs decode, parse and normalise over body as if fetched from feedURL.
+func pipeline(t testing.TB, body []byte, s Source, feedURL string, now time.Time) []storage.Post {
+	t.Helper()
+	b, err := toUTF8(body, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	feed, err := parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return normalise(feed, s, feedURL, now, shanghai)
+}
+
+var testNow = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+
+func TestNormaliseRSS2(t *testing.T) {
+	posts := pipeline(t, readTestdata(t, "rss2.xml"), src("tax", ""), "https://example.org/feeds/rss.xml", testNow)
+	if len(posts) != 3 {
+		t.Fatalf("%d posts", len(posts))
+	}
+	p := posts[0]
+	checks := []struct{ name, got, want string }{
+		{"key", p.Key, "guid:item-1"},
+		{"id", p.ID, storage.PostID("tax", "guid:item-1")},
+		{"link", p.Link, "https://example.org/news/1.html"},
+		{"title", p.Title, "AT&T bold 税务 新闻"},
+		{"content", p.Content, `<p>Full <a href="https://example.org/other.html" rel="nofollow noopener">article</a> with <img src="https://example.org/news/img/a.png" srcset="https://example.org/news/img/a.png 1x, https://example.org/news/img/a@2x.png 2x"></p>`},
+		{"summary", p.Summary, "<p>Short summary</p>"},
+		{"image", p.Image, "https://cdn.example.org/t1.jpg"},
+		{"published", p.Published.UTC().Format(time.RFC3339), "2025-03-01T00:00:00Z"},
+		{"updated", p.Updated.UTC().Format(time.RFC3339), "2025-03-01T00:00:00Z"},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s = %q, want %q", c.name, c.got, c.want)
+		}
+	}
+	if len(p.Enclosures) != 1 || p.Enclosures[0] != (storage.Enclosure{URL: "https://example.org/audio/1.mp3", Type: "audio/mpeg", Length: 1234}) {
+		t.Errorf("enclosures %+v", p.Enclosures)
+	}
+	if p.Hash == "" || len(p.Categories) != 0 || len(p.Tags) != 0 || p.FirstSeen != testNow {
+		t.Errorf("hash %q categories %v tags %v firstSeen %v", p.Hash, p.Categories, p.Tags, p.FirstSeen)
+	}
+
+	// No title: the first 60 runes of the text. A zone-less date is Shanghai time.
+	p = posts[1]
+	if p.Key != "link:https://example.org/news/2.html" {
+		t.Errorf("key %q", p.Key)
+	}
+	if !strings.HasPrefix(p.Title, "没有标题的文章") || !strings.HasSuffix(p.Title, "…") || len([]rune(p.Title)) != 61 {
+		t.Errorf("title %q", p.Title)
+	}
+	if got := p.Published.UTC().Format(time.RFC3339); got != "2025-03-01T01:30:00Z" {
+		t.Errorf("zone-less date: %s, want 09:30 +0800", got)
+	}
+
+	// Neither GUID nor link: a hash key; no date: first seen.
+	p = posts[2]
+	if !strings.HasPrefix(p.Key, "hash:") || len(p.Key) != 5+64 {
+		t.Errorf("key %q", p.Key)
+	}
+	if !p.Published.Equal(testNow) {
+		t.Errorf("published %v, want now", p.Published)
+	}
+}
+
+func TestNormaliseOtherFormats(t *testing.T) {
+	tests := []struct {
+		file, key, link, title, author, content, image string
+		published                                      string
+	}{
+		{"rss1.xml", "link:https://example.org/rdf/1", "https://example.org/rdf/1", "RDF item", "张三", "RDF body", "", "2025-02-28T02:00:00Z"},
+		{"atom.xml", "guid:urn:uuid:entry-1", "https://blog.example.com/posts/entry-1", "Atom entry", "Ann",
+			`<p>Body <img src="https://blog.example.com/posts/pic.png"></p>`, "https://blog.example.com/posts/pic.png", "2025-02-27T10:00:00Z"},
+		{"feed.json", "guid:j1", "https://json.example.net/1", "JSON item", "Bo", "<p>Hello <b>JSON</b></p>", "https://json.example.net/1.png", "2025-02-26T00:00:00Z"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			posts := pipeline(t, readTestdata(t, tt.file), src("s", ""), "https://feeds.example.com/x", testNow)
+			if len(posts) != 1 {
+				t.Fatalf("%d posts", len(posts))
+			}
+			p := posts[0]
+			got := []string{p.Key, p.Link, p.Title, p.Author, p.Content, p.Image, p.Published.UTC().Format(time.RFC3339)}
+			want := []string{tt.key, tt.link, tt.title, tt.author, tt.content, tt.image, tt.published}
+			for i := range got {
+				if got[i] != want[i] {
+					t.Errorf("field %d = %q, want %q", i, got[i], want[i])
+				}
+			}
+		})
+	}
+}
+
+func rssItems(items ...string) []byte {
+	return []byte(`<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><link>https://ex.org/</link>` + strings.Join(items, "") + `</channel></rss>`)
+}
+
+func TestNormaliseDates(t *testing.T) {
+	tests := []struct{ name, pub, want string }{
+		{"numeric offset", "Sat, 01 Mar 2025 08:00:00 +0800", "2025-03-01T00:00:00Z"},
+		{"GMT", "Sat, 01 Mar 2025 08:00:00 GMT", "2025-03-01T08:00:00Z"},
+		{"Z", "2025-03-01T08:00:00Z", "2025-03-01T08:00:00Z"},
+		{"+00:00", "2025-03-01T08:00:00+00:00", "2025-03-01T08:00:00Z"},
+		{"zone-less RFC1123", "Sat, 01 Mar 2025 08:00:00", "2025-03-01T00:00:00Z"},
+		{"zone-less ISO", "2025-03-01 08:00:00", "2025-03-01T00:00:00Z"},
+		{"future by 2 days", "Mon, 03 Mar 2025 12:00:00 +0000", "2025-03-01T12:00:00Z"},
+		{"future by 1 hour", "Sat, 01 Mar 2025 13:00:00 +0000", "2025-03-01T13:00:00Z"},
+		{"garbage", "yesterday-ish", "2025-03-01T12:00:00Z"},
+		{"missing", "", "2025-03-01T12:00:00Z"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			item := `<item><guid>g</guid><title>x</title>`
+			if tt.pub != "" {
+				item += `<pubDate>` + tt.pub + `</pubDate>`
+			}
+			posts := pipeline(t, rssItems(item+`</item>`), src("s", ""), "https://ex.org/feed", testNow)
+			if got := posts[0].Published.UTC().Format(time.RFC3339); got != tt.want {
+				t.Errorf("published %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestNormaliseFilters(t *testing.T) {
+	body := rssItems(
+		`<item><guid>1</guid><title>税务 news</title><description>keep</description></item>`,
+		`<item><guid>2</guid><title>sports</title><description>football 税务</description></item>`,
+		`<item><guid>3</guid><title>weather</title><description>rain</description></item>`,
+	)
+	tests := []struct {
+		name             string
+		include, exclude string
+		want             []string
+	}{
+		{"none", "", "", []string{"guid:1", "guid:2", "guid:3"}},
+		{"include on title or content", "税务", "", []string{"guid:1", "guid:2"}},
+		{"exclude", "", "(?i)FOOTBALL", []string{"guid:1", "guid:3"}},
+		{"both", "税务", "football", []string{"guid:1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := src("s", "")
+			if tt.include != "" {
+				s.Include = regexp.MustCompile(tt.include)
+			}
+			if tt.exclude != "" {
+				s.Exclude = regexp.MustCompile(tt.exclude)
+			}
+			var got []string
+			for _, p := range pipeline(t, body, s, "https://ex.org/feed", testNow) {
+				got = append(got, p.Key)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestNormaliseCapAndDuplicates(t *testing.T) {
+	var items []string
+	for i := range 1200 {
+		items = append(items, fmt.Sprintf(`<item><guid>%d</guid><title>t%d</title></item>`, i, i))
+	}
+	items = append([]string{`<item><guid>0</guid><title>dup</title></item>`}, items...)
+	posts := pipeline(t, rssItems(items...), src("s", ""), "https://ex.org/feed", testNow)
+	if len(posts) != MaxItems-1 {
+		t.Fatalf("%d posts, want %d (first 1,000 items, one duplicate key)", len(posts), MaxItems-1)
+	}
+	if posts[0].Title != "dup" || posts[len(posts)-1].Key != "guid:998" {
+		t.Errorf("first %q last %q", posts[0].Title, posts[len(posts)-1].Key)
+	}
+}
+
+func TestNormaliseTitles(t *testing.T) {
+	tests := []struct{ raw, want string }{
+		{`AT&amp;amp;T`, "AT&T"},
+		{`&lt;em&gt;Hi&lt;/em&gt; there`, "Hi there"},
+		{`<![CDATA[<b>CDATA</b> &amp; co]]>`, "CDATA & co"},
+		{"  many\n\t spaces  ", "many spaces"},
+		{`5 &lt; 6`, "5 < 6"},
+		{`&amp;#8220;quoted&amp;#8221;`, "\u201cquoted\u201d"},
+		{`中文&amp;nbsp;标题`, "中文 标题"},
+	}
+	for _, tt := range tests {
+		posts := pipeline(t, rssItems(`<item><guid>g</guid><title>`+tt.raw+`</title></item>`), src("s", ""), "https://ex.org/feed", testNow)
+		if got := posts[0].Title; got != tt.want {
+			t.Errorf("title %q → %q, want %q", tt.raw, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,232 @@
+// Package sanitize cleans HTML taken from feeds before refeed stores and
+// republishes it: scripts, event handlers, forms, styles and dangerous URLs go;
+// article markup, images, links and a few video embeds stay; relative URLs are
+// made absolute.
+package sanitize
+
+import (
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+
+	"github.com/microcosm-cc/bluemonday"
+	"golang.org/x/net/html"
+)
+
+// iframeSrc lists the video players whose iframes survive. Anything else in an
+// iframe is dropped along with the iframe.
+var iframeSrc = regexp.MustCompile(`^(?:https?:)?//(?:www\.youtube\.com/embed/|www\.youtube-nocookie\.com/embed/|player\.vimeo\.com/video/|player\.bilibili\.com/player\.html)`)
+
+// descriptor is a srcset width or density descriptor.
+var descriptor = regexp.MustCompile(`^[0-9.]+[wx]$`)
+
+// iframeSandbox is the sandbox every kept iframe gets: enough for the players
+// to run, nothing that lets them navigate the page or open forms.
+const iframeSandbox = "allow-scripts allow-same-origin allow-presentation allow-popups"
+
+// linkRel is set on every link: republished articles must not pass ranking to,
+// or hand window.opener to, whatever they link.
+const linkRel = "nofollow noopener"
+
+// policy is built once: a bluemonday.Policy is read-only after construction
+// and safe for concurrent use, so sharing it is not shared mutable state.
+var policy = sync.OnceValue(newPolicy)
+
+func newPolicy() *bluemonday.Policy {
+	p := bluemonday.NewPolicy()
+	p.AllowElements(
+		"h1", "h2", "h3", "h4", "h5", "h6", "p", "br", "hr",
+		"ul", "ol", "li", "dl", "dt", "dd",
+		"table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption",
+		"figure", "figcaption", "pre", "code", "kbd", "samp", "blockquote",
+		"em", "strong", "b", "i", "u", "s", "sub", "sup", "mark", "small",
+		"span", "div", "del", "ins", "q", "cite", "abbr",
+	)
+	p.AllowAttrs("href", "title").OnElements("a")
+	p.AllowAttrs("src", "srcset", "alt", "title").OnElements("img")
+	dim := regexp.MustCompile(`^[0-9]{1,5}(?:%|px)?$`)
+	p.AllowAttrs("width", "height").Matching(dim).OnElements("img", "iframe")
+	p.AllowAttrs("colspan", "rowspan").Matching(regexp.MustCompile(`^[0-9]{1,3}$`)).OnElements("td", "th")
+	p.AllowAttrs("cite").OnElements("blockquote", "q", "del", "ins")
+	p.AllowAttrs("title").OnElements("abbr")
+	p.AllowAttrs("src").Matching(iframeSrc).OnElements("iframe")
+	p.AllowAttrs("allowfullscreen").Matching(regexp.MustCompile(`^(?:|allowfullscreen|true)$`)).OnElements("iframe")
+	p.AllowIFrames(bluemonday.SandboxAllowScripts, bluemonday.SandboxAllowSameOrigin,
+		bluemonday.SandboxAllowPresentation, bluemonday.SandboxAllowPopups)
+	p.AllowURLSchemes("http", "https", "mailto")
+	p.AllowURLSchemeWithCustomPolicy("data", imageData)
+	p.AllowRelativeURLs(true)
+	return p
+}
+
+// imageData reports whether u is a data: URL of a raster image type. Whether
+// it sits in an img src is checked after bluemonday, which cannot tell.
+func imageData(u *url.URL) bool {
+	o := strings.ToLower(u.Opaque)
+	for _, t := range []string{"image/png", "image/jpeg", "image/jpg", "image/gif", "image/webp"} {
+		if strings.HasPrefix(o, t+";") || strings.HasPrefix(o, t+",") {
+			return true
+		}
+	}
+	return false
+}
+
+// HTML returns s made safe to republish. URLs in href, src, srcset and cite
+// are resolved against base (nil: relative URLs stay relative); only http,
+// https and mailto survive, plus data: images in img src. Links get
+// rel="nofollow noopener"; iframes only from YouTube, Vimeo and Bilibili.
+func HTML(s string, base *url.URL) string {
+	if s == "" {
+		return ""
+	}
+	clean := policy().Sanitize(s)
+	return postProcess(clean, base)
+}
+
+// postProcess runs over bluemonday's output, which is well-formed and holds
+// only allowed tags, to do what bluemonday cannot: resolve relative URLs,
+// vet srcset candidates, keep data: URLs to img src, set rel on links and
+// drop iframes whose src did not survive.
+func postProcess(s string, base *url.URL) string {
+	var b strings.Builder
+	b.Grow(len(s) + len(s)/8)
+	z := html.NewTokenizer(strings.NewReader(s))
+	skipIframe := 0
+	for {
+		tt := z.Next()
+		if tt == html.ErrorToken {
+			break
+		}
+		switch tt {
+		case html.StartTagToken, html.SelfClosingTagToken:
+			tok := z.Token()
+			if tok.Data == "iframe" && skipIframe > 0 {
+				skipIframe++
+				continue
+			}
+			if skipIframe > 0 {
+				continue
+			}
+			keep := fixTag(&tok, base)
+			if !keep {
+				if tok.Data == "iframe" && tt == html.StartTagToken {
+					skipIframe = 1
+				}
+				continue
+			}
+			tok.Type = html.StartTagToken // <img/> and <img> alike render as <img>
+			b.WriteString(tok.String())
+		case html.EndTagToken:
+			if skipIframe > 0 {
+				if name, _ := z.TagName(); string(name) == "iframe" {
+					skipIframe--
+				}
+				continue
+			}
+			b.Write(z.Raw())
+		default:
+			if skipIframe > 0 {
+				continue
+			}
+			b.Write(z.Raw())
+		}
+	}
+	return b.String()
+}
+
+// fixTag rewrites tok's URL attributes in place and reports whether the tag
+// should be kept at all.
+func fixTag(tok *html.Token, base *url.URL) bool {
+	attrs := tok.Attr[:0]
+	hasSrc := false
+	for _, a := range tok.Attr {
+		switch a.Key {
+		case "href", "src", "cite":
+			img := tok.Data == "img" && a.Key == "src"
+			v, ok := resolve(a.Val, base, img)
+			if !ok {
+				continue
+			}
+			a.Val = v
+			if a.Key == "src" {
+				hasSrc = true
+			}
+		case "srcset":
+			v := srcset(a.Val, base)
+			if v == "" {
+				continue
+			}
+			a.Val = v
+		case "rel", "sandbox":
+			continue // set below
+		}
+		attrs = append(attrs, a)
+	}
+	tok.Attr = attrs
+	switch tok.Data {
+	case "a":
+		tok.Attr = append(tok.Attr, html.Attribute{Key: "rel", Val: linkRel})
+	case "img":
+		return hasSrc
+	case "iframe":
+		if !hasSrc {
+			return false
+		}
+		tok.Attr = append(tok.Attr, html.Attribute{Key: "sandbox", Val: iframeSandbox})
+	}
+	return true
+}
+
+// resolve makes raw absolute against base and reports whether the result is
+// acceptable: http, https or mailto, data: only when dataOK (img src), or a
+// relative URL when there is no base.
+func resolve(raw string, base *url.URL, dataOK bool) (string, bool) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return "", false
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", false
+	}
+	if u.Scheme == "" && base != nil {
+		u = base.ResolveReference(u)
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "http", "https", "mailto":
+		return u.String(), true
+	case "data":
+		if dataOK && imageData(u) {
+			return u.String(), true
+		}
+		return "", false
+	case "":
+		return u.String(), base == nil
+	}
+	return "", false
+}
+
+// srcset resolves every candidate of a srcset attribute ("url [descriptor],
+// ..."), dropping those that are not http(s).
+func srcset(v string, base *url.URL) string {
+	var out []string
+	for _, cand := range strings.Split(v, ",") {
+		f := strings.Fields(cand)
+		if len(f) == 0 || len(f) > 2 {
+			continue
+		}
+		u, ok := resolve(f[0], base, false)
+		if !ok || strings.HasPrefix(u, "mailto:") {
+			continue
+		}
+		if len(f) == 2 {
+			if !descriptor.MatchString(f[1]) {
+				continue
+			}
+			u += " " + f[1]
+		}
+		out = append(out, u)
+	}
+	return strings.Join(out, ", ")
+}
