@@ -11,6 +11,7 @@ type labels struct {
 	Published, Updated, Source, Category    string
 	Tag, Status, LastPoll, NextPoll         string
 	Failures, NoPosts, Feeds, Results       string
+	Feed, PostsUnit, Colon                  string
 	Sep                                     string // between back links
 	StatusText                              map[string]string
 }
@@ -22,6 +23,7 @@ var zhLabels = labels{
 	Published: "发布", Updated: "更新", Source: "来源", Category: "分类",
 	Tag: "标签", Status: "状态", LastPoll: "上次抓取", NextPoll: "下次抓取",
 	Failures: "连续失败", NoPosts: "暂无文章。", Feeds: "订阅", Results: "搜索结果",
+	Feed: "订阅源", PostsUnit: "篇", Colon: "：",
 	Sep: "｜",
 	StatusText: map[string]string{
 		"": "尚未抓取", "ok": "正常", "not_modified": "未更新", "error": "错误", "gone": "已失效（410）",
@@ -35,6 +37,7 @@ var enLabels = labels{
 	Published: "Published", Updated: "Updated", Source: "Source", Category: "Category",
 	Tag: "Tag", Status: "Status", LastPoll: "Last poll", NextPoll: "Next poll",
 	Failures: "failures", NoPosts: "No posts yet.", Feeds: "Feeds", Results: "Search results",
+	Feed: "feed", PostsUnit: "posts", Colon: ": ",
 	Sep: " | ",
 	StatusText: map[string]string{
 		"": "not polled yet", "ok": "ok", "not_modified": "not modified", "error": "error", "gone": "gone (410)",
