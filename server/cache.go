@@ -1,0 +1,109 @@
+package server
+
+import (
+	"container/list"
+	"sync"
+
+	"golang.org/x/sync/singleflight"
+)
+
+// renderCache keeps rendered entities, least recently used first out, bounded
+// by bytes. Concurrent misses of one key render once (singleflight).
+type renderCache struct {
+	mu      sync.Mutex
+	max     int64
+	used    int64
+	order   *list.List // front: most recent
+	entries map[string]*list.Element
+	group   singleflight.Group
+
+	hits, misses int64
+}
+
+type cacheItem struct {
+	key string
+	e   *entity
+}
+
+func newRenderCache(max int64) *renderCache {
+	if max <= 0 {
+		max = 64 << 20
+	}
+	return &renderCache{max: max, order: list.New(), entries: map[string]*list.Element{}}
+}
+
+// reset drops every entry; a positive max also changes the bound.
+func (c *renderCache) reset(max int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if max > 0 {
+		c.max = max
+	}
+	c.order.Init()
+	c.entries = map[string]*list.Element{}
+	c.used = 0
+}
+
+func (c *renderCache) get(key string) (*entity, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el, ok := c.entries[key]
+	if !ok {
+		c.misses++
+		return nil, false
+	}
+	c.hits++
+	c.order.MoveToFront(el)
+	return el.Value.(*cacheItem).e, true
+}
+
+func (c *renderCache) put(key string, e *entity) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e.size() > c.max/4 {
+		return // one huge page must not flush everything else
+	}
+	if el, ok := c.entries[key]; ok {
+		c.used -= el.Value.(*cacheItem).e.size()
+		c.order.Remove(el)
+	}
+	c.entries[key] = c.order.PushFront(&cacheItem{key: key, e: e})
+	c.used += e.size()
+	for c.used > c.max {
+		last := c.order.Back()
+		it := last.Value.(*cacheItem)
+		c.order.Remove(last)
+		delete(c.entries, it.key)
+		c.used -= it.e.size()
+	}
+}
+
+// stats returns hits, misses and bytes in use.
+func (c *renderCache) stats() (hits, misses, used int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.hits, c.misses, c.used
+}
+
+// getOrRender returns the cached entity for key or renders it once, however
+// many callers ask at the same time.
+func (c *renderCache) getOrRender(key string, render func() (*entity, error)) (*entity, bool, error) {
+	if e, ok := c.get(key); ok {
+		return e, true, nil
+	}
+	v, err, _ := c.group.Do(key, func() (any, error) {
+		if e, ok := c.get(key); ok {
+			return e, nil
+		}
+		e, err := render()
+		if err != nil {
+			return nil, err
+		}
+		c.put(key, e)
+		return e, nil
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return v.(*entity), false, nil
+}

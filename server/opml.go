@@ -1,0 +1,45 @@
+package server
+
+import (
+	"bytes"
+	"net/http"
+	"time"
+
+	"github.com/refeed/refeed/opml"
+	"github.com/refeed/refeed/storage"
+)
+
+// OPML builds the sources document: one group per category, in config order.
+func OPML(title string, cats []Category, srcs []storage.Source) opml.Document {
+	d := opml.Document{Title: title}
+	for _, c := range cats {
+		g := opml.Group{Title: c.Title}
+		for _, src := range srcs {
+			if src.Category != c.Slug {
+				continue
+			}
+			t := src.State.Title
+			if t == "" {
+				t = src.Name
+			}
+			g.Feeds = append(g.Feeds, opml.Feed{Title: t, XMLURL: src.URL, HTMLURL: src.State.SiteURL})
+		}
+		d.Groups = append(d.Groups, g)
+	}
+	return d
+}
+
+func (s *Server) handleOPML(w http.ResponseWriter, r *http.Request) {
+	opts := s.options()
+	srcs, err := s.store.Sources(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var buf bytes.Buffer
+	if err := opml.Write(&buf, OPML(opts.Site.Title, opts.Categories, srcs)); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	newEntity(buf.Bytes(), ctypeOPML, time.Time{}, s.maxAge(opts, nil)).write(w, r)
+}
