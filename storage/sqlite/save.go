@@ -1,0 +1,263 @@
+package sqlite
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/refeed/refeed/storage"
+)
+
+// found is an existing post matched by an incoming one.
+type found struct {
+	rid       int64
+	id        string
+	hash      string
+	published int64
+	updated   int64
+}
+
+// SavePoll stores a source's posts and its new poll state in one
+// transaction: either both are written or neither is.
+//
+// Each incoming post is matched, in order, by its key within the source, by
+// a tombstone left by Prune (then it is skipped), by its link among other
+// sources' posts, and by the ID it would get; otherwise it is inserted. A
+// matched post whose content changed (by this source's hash) is updated in
+// place: same ID and Published, new Updated. A post first credited to this
+// source counts as New even if another source already carried it.
+// The version changes only when posts changed.
+func (s *Store) SavePoll(ctx context.Context, source string, state storage.SourceState, posts []storage.Post) (storage.SaveStats, error) {
+	var st storage.SaveStats
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		st = storage.SaveStats{}
+		w, err := s.stmts.inTx(ctx, tx)
+		if err != nil {
+			return err
+		}
+		var category, tagsJSON string
+		err = w.sourceInfo.QueryRowContext(ctx, source).Scan(&category, &tagsJSON)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("source %q: %w", source, storage.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("source %q: %w", source, err)
+		}
+		sv := saver{ctx: ctx, w: w, source: source, category: category, now: s.now().UTC()}
+		if err := json.Unmarshal([]byte(tagsJSON), &sv.tags); err != nil {
+			return fmt.Errorf("source %q: tags: %w", source, err)
+		}
+		for i := range posts {
+			if err := sv.save(&posts[i], &st); err != nil {
+				return fmt.Errorf("post %q: %w", posts[i].Key, err)
+			}
+		}
+		if _, err := w.updateSource.ExecContext(ctx,
+			state.URL, state.ETag, state.LastModified, state.Title, state.SiteURL,
+			unixNano(state.LastPoll), unixNano(state.LastSuccess), state.Status, state.ErrorClass,
+			state.Error, state.Failures, unixNano(state.NextPoll), source); err != nil {
+			return fmt.Errorf("update state: %w", err)
+		}
+		if st.New+st.Updated > 0 {
+			return bumpVersion(ctx, tx)
+		}
+		return nil
+	})
+	if err != nil {
+		return storage.SaveStats{}, fmt.Errorf("sqlite: save poll of %q: %w", source, err)
+	}
+	return st, nil
+}
+
+// saver holds what SavePoll needs for each post of one source.
+type saver struct {
+	ctx      context.Context
+	w        *writeStmts
+	source   string
+	category string
+	tags     []string
+	now      time.Time
+}
+
+func (sv *saver) save(p *storage.Post, st *storage.SaveStats) error {
+	ctx, w := sv.ctx, sv.w
+	if p.Key == "" {
+		return errors.New("empty identity key")
+	}
+	hash := p.Hash
+	if hash == "" {
+		hash = contentHash(p.Title, p.Content)
+	}
+
+	// This source's own post?
+	var f found
+	var creditHash string
+	err := w.byKey.QueryRowContext(ctx, sv.source, p.Key).Scan(&f.rid, &f.id, &f.hash, &f.published, &f.updated, &creditHash)
+	switch {
+	case err == nil:
+		if hash == creditHash {
+			st.Unchanged++
+			return nil
+		}
+		if _, err := w.updateCredit.ExecContext(ctx, hash, sv.source, p.Key); err != nil {
+			return fmt.Errorf("update credit: %w", err)
+		}
+		if hash == f.hash {
+			st.Unchanged++
+			return nil
+		}
+		if err := sv.update(f, p, hash); err != nil {
+			return err
+		}
+		st.Updated++
+		return nil
+	case !errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("find by key: %w", err)
+	}
+
+	// Pruned before: do not bring it back.
+	var one int
+	err = w.tombstone.QueryRowContext(ctx, sv.source, p.Key).Scan(&one)
+	if err == nil {
+		st.Unchanged++
+		return nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("find tombstone: %w", err)
+	}
+
+	// Another source's post with the same link, or the ID it would get.
+	err = sql.ErrNoRows
+	if p.Link != "" {
+		err = w.byLink.QueryRowContext(ctx, p.Link, sv.source).Scan(&f.rid, &f.id, &f.hash, &f.published, &f.updated)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("find by link: %w", err)
+		}
+	}
+	id := storage.PostID(sv.source, p.Key)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = w.byID.QueryRowContext(ctx, id).Scan(&f.rid, &f.id, &f.hash, &f.published, &f.updated)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("find by id: %w", err)
+		}
+	}
+	if err == nil {
+		st.New++
+		return sv.credit(f.id, p.Key, hash, f.published)
+	}
+
+	// A new post.
+	firstSeen := p.FirstSeen
+	if firstSeen.IsZero() {
+		firstSeen = sv.now
+	}
+	published := p.Published
+	if published.IsZero() {
+		published = firstSeen
+	}
+	updated := p.Updated
+	if updated.IsZero() || updated.Before(published) {
+		updated = published
+	}
+	enc, err := encodeEnclosures(p.Enclosures)
+	if err != nil {
+		return err
+	}
+	res, err := w.insertPost.ExecContext(ctx, id, p.Key, p.GUID, p.Link, p.Title, p.Content, p.Summary,
+		p.Author, p.Image, enc, published.UnixNano(), updated.UnixNano(), firstSeen.UnixNano(), hash)
+	if err != nil {
+		return fmt.Errorf("insert: %w", err)
+	}
+	rid, err := res.LastInsertId()
+	if err != nil {
+		return fmt.Errorf("insert: %w", err)
+	}
+	if _, err := w.insertFTS.ExecContext(ctx, rid, p.Title, searchText(p.Content, p.Summary)); err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	st.New++
+	return sv.credit(id, p.Key, hash, published.UnixNano())
+}
+
+// update rewrites a post's content in place, keeping its ID and Published.
+func (sv *saver) update(f found, p *storage.Post, hash string) error {
+	ctx, w := sv.ctx, sv.w
+	updated := p.Updated
+	if updated.UnixNano() <= f.updated {
+		updated = sv.now
+	}
+	if updated.UnixNano() <= f.updated { // clock behind a stored date
+		updated = fromNano(f.updated + int64(time.Millisecond))
+	}
+	enc, err := encodeEnclosures(p.Enclosures)
+	if err != nil {
+		return err
+	}
+	if _, err := w.updatePost.ExecContext(ctx, p.Title, p.Content, p.Summary, p.Author, p.Image, enc,
+		updated.UnixNano(), hash, f.rid); err != nil {
+		return fmt.Errorf("update: %w", err)
+	}
+	if _, err := w.deleteFTS.ExecContext(ctx, f.rid); err != nil {
+		return fmt.Errorf("unindex: %w", err)
+	}
+	if _, err := w.insertFTS.ExecContext(ctx, f.rid, p.Title, searchText(p.Content, p.Summary)); err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	return nil
+}
+
+// credit records that this source carries post id, and lists the post under
+// the source's category and tags.
+func (sv *saver) credit(id, key, hash string, published int64) error {
+	ctx, w := sv.ctx, sv.w
+	if _, err := w.insertCredit.ExecContext(ctx, id, sv.source, key, hash, published); err != nil {
+		return fmt.Errorf("credit: %w", err)
+	}
+	if sv.category != "" {
+		if _, err := w.insertCat.ExecContext(ctx, sv.category, published, id); err != nil {
+			return fmt.Errorf("category: %w", err)
+		}
+	}
+	for _, tag := range sv.tags {
+		if tag == "" {
+			continue
+		}
+		if _, err := w.insertTag.ExecContext(ctx, tag, published, id); err != nil {
+			return fmt.Errorf("tag: %w", err)
+		}
+	}
+	return nil
+}
+
+// contentHash stands in for a Post.Hash the caller left empty.
+func contentHash(title, content string) string {
+	sum := sha256.Sum256([]byte(title + "\x00" + content))
+	return hex.EncodeToString(sum[:8])
+}
+
+func encodeEnclosures(es []storage.Enclosure) (string, error) {
+	if len(es) == 0 {
+		return "", nil
+	}
+	b, err := json.Marshal(es)
+	if err != nil {
+		return "", fmt.Errorf("enclosures: %w", err)
+	}
+	return string(b), nil
+}
+
+func decodeEnclosures(s string) ([]storage.Enclosure, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var es []storage.Enclosure
+	if err := json.Unmarshal([]byte(s), &es); err != nil {
+		return nil, fmt.Errorf("enclosures: %w", err)
+	}
+	return es, nil
+}

@@ -1,0 +1,245 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/refeed/refeed/storage"
+)
+
+// SyncSources makes the stored sources match cfg. New sources are added;
+// changed ones updated, and when their category or tags change their posts
+// are re-listed accordingly. Poll state survives, except that a changed
+// configured URL resets the fetch URL to it and forgets the validators.
+// Sources not in cfg are deleted with their credits and poll state; posts
+// that no other source credits are deleted too.
+func (s *Store) SyncSources(ctx context.Context, cfg []storage.SourceConfig) error {
+	seen := make(map[string]bool, len(cfg))
+	for _, c := range cfg {
+		if c.Name == "" {
+			return errors.New("sqlite: sync sources: a source has no name")
+		}
+		if seen[c.Name] {
+			return fmt.Errorf("sqlite: sync sources: source %q appears twice", c.Name)
+		}
+		seen[c.Name] = true
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		old, err := loadConfigs(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if err := resetAffected(ctx, tx); err != nil {
+			return err
+		}
+		changed := false
+		for _, c := range cfg {
+			ch, err := syncSource(ctx, tx, c, old)
+			if err != nil {
+				return fmt.Errorf("source %q: %w", c.Name, err)
+			}
+			changed = changed || ch
+		}
+		for name := range old {
+			if seen[name] {
+				continue
+			}
+			if err := markAffected(ctx, tx, name); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM sources WHERE name = ?`, name); err != nil {
+				return fmt.Errorf("remove source %q: %w", name, err)
+			}
+			changed = true
+		}
+		if _, err := rebuildAffected(ctx, tx); err != nil {
+			return err
+		}
+		if changed {
+			return bumpVersion(ctx, tx)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: sync sources: %w", err)
+	}
+	return nil
+}
+
+// storedConfig is the configured part of a stored source.
+type storedConfig struct {
+	url, category, tags string
+	interval            int64
+}
+
+func loadConfigs(ctx context.Context, tx *sql.Tx) (map[string]storedConfig, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT name, config_url, category, tags, interval_ns FROM sources`)
+	if err != nil {
+		return nil, fmt.Errorf("load sources: %w", err)
+	}
+	defer rows.Close()
+	m := map[string]storedConfig{}
+	for rows.Next() {
+		var name string
+		var c storedConfig
+		if err := rows.Scan(&name, &c.url, &c.category, &c.tags, &c.interval); err != nil {
+			return nil, fmt.Errorf("load sources: %w", err)
+		}
+		m[name] = c
+	}
+	return m, rows.Err()
+}
+
+// syncSource inserts or updates one source and reports whether it changed.
+func syncSource(ctx context.Context, tx *sql.Tx, c storage.SourceConfig, old map[string]storedConfig) (bool, error) {
+	var tags []string
+	for _, t := range c.Tags {
+		tags = appendNew(tags, t)
+	}
+	if tags == nil {
+		tags = []string{}
+	}
+	b, err := json.Marshal(tags)
+	if err != nil {
+		return false, err
+	}
+	want := storedConfig{url: c.URL, category: c.Category, tags: string(b), interval: int64(c.Interval)}
+	have, ok := old[c.Name]
+	if !ok {
+		_, err := tx.ExecContext(ctx, `INSERT INTO sources (name, config_url, category, tags, interval_ns, url)
+			VALUES (?, ?, ?, ?, ?, ?)`, c.Name, want.url, want.category, want.tags, want.interval, want.url)
+		return true, err
+	}
+	if have == want {
+		return false, nil
+	}
+	if have.url != want.url {
+		if _, err := tx.ExecContext(ctx, `UPDATE sources SET config_url = ?, url = ?, etag = '', last_modified = ''
+			WHERE name = ?`, want.url, want.url, c.Name); err != nil {
+			return false, err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE sources SET category = ?, tags = ?, interval_ns = ? WHERE name = ?`,
+		want.category, want.tags, want.interval, c.Name); err != nil {
+		return false, err
+	}
+	if have.category != want.category || have.tags != want.tags {
+		if err := markAffected(ctx, tx, c.Name); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// resetAffected prepares temp.affected, the posts whose categories and tags
+// must be recomputed at the end of the transaction.
+func resetAffected(ctx context.Context, tx *sql.Tx) error {
+	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS affected (post_id TEXT PRIMARY KEY) WITHOUT ROWID`); err != nil {
+		return fmt.Errorf("affected: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM temp.affected`); err != nil {
+		return fmt.Errorf("affected: %w", err)
+	}
+	return nil
+}
+
+// markAffected adds the posts credited to source to temp.affected.
+func markAffected(ctx context.Context, tx *sql.Tx, source string) error {
+	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO temp.affected (post_id)
+		SELECT post_id FROM post_sources WHERE source = ?`, source); err != nil {
+		return fmt.Errorf("affected by %q: %w", source, err)
+	}
+	return nil
+}
+
+// rebuildAffected deletes the affected posts no source credits any more and
+// recomputes the category and tag rows of the others from their sources. It
+// returns the number of posts deleted.
+func rebuildAffected(ctx context.Context, tx *sql.Tx) (int, error) {
+	res, err := tx.ExecContext(ctx, `DELETE FROM posts WHERE id IN (SELECT post_id FROM temp.affected)
+		AND NOT EXISTS (SELECT 1 FROM post_sources ps WHERE ps.post_id = posts.id)`)
+	if err != nil {
+		return 0, fmt.Errorf("delete orphans: %w", err)
+	}
+	deleted, _ := res.RowsAffected()
+	for _, q := range []string{
+		`DELETE FROM post_categories WHERE post_id IN (SELECT post_id FROM temp.affected)`,
+		`INSERT OR IGNORE INTO post_categories (category, published, post_id)
+			SELECT s.category, ps.published, ps.post_id
+			FROM temp.affected a JOIN post_sources ps ON ps.post_id = a.post_id JOIN sources s ON s.name = ps.source
+			WHERE s.category <> ''`,
+		`DELETE FROM post_tags WHERE post_id IN (SELECT post_id FROM temp.affected)`,
+		`INSERT OR IGNORE INTO post_tags (tag, published, post_id)
+			SELECT j.value, ps.published, ps.post_id
+			FROM temp.affected a JOIN post_sources ps ON ps.post_id = a.post_id JOIN sources s ON s.name = ps.source,
+				json_each(s.tags) j
+			WHERE j.value <> ''`,
+		`DELETE FROM temp.affected`,
+	} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return 0, fmt.Errorf("rebuild categories and tags: %w", err)
+		}
+	}
+	return int(deleted), nil
+}
+
+const sourceColumns = `s.name, s.config_url, s.category, s.tags, s.interval_ns, s.url, s.etag, s.last_modified,
+	s.title, s.site_url, s.last_poll, s.last_success, s.status, s.error_class, s.error, s.failures, s.next_poll,
+	(SELECT count(*) FROM post_sources ps WHERE ps.source = s.name)`
+
+// Sources lists all sources sorted by name, with their poll state.
+func (s *Store) Sources(ctx context.Context) ([]storage.Source, error) {
+	srcs, err := s.querySources(ctx, `SELECT `+sourceColumns+` FROM sources s ORDER BY s.name`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: sources: %w", err)
+	}
+	return srcs, nil
+}
+
+// Source returns one source, or an error wrapping storage.ErrNotFound.
+func (s *Store) Source(ctx context.Context, name string) (storage.Source, error) {
+	srcs, err := s.querySources(ctx, `SELECT `+sourceColumns+` FROM sources s WHERE s.name = ?`, name)
+	if err != nil {
+		return storage.Source{}, fmt.Errorf("sqlite: source %q: %w", name, err)
+	}
+	if len(srcs) == 0 {
+		return storage.Source{}, fmt.Errorf("sqlite: source %q: %w", name, storage.ErrNotFound)
+	}
+	return srcs[0], nil
+}
+
+func (s *Store) querySources(ctx context.Context, query string, args ...any) ([]storage.Source, error) {
+	rows, err := s.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var srcs []storage.Source
+	for rows.Next() {
+		var src storage.Source
+		var tags string
+		var interval, lastPoll, lastSuccess, nextPoll int64
+		st := &src.State
+		if err := rows.Scan(&src.Name, &src.URL, &src.Category, &tags, &interval, &st.URL, &st.ETag,
+			&st.LastModified, &st.Title, &st.SiteURL, &lastPoll, &lastSuccess, &st.Status, &st.ErrorClass,
+			&st.Error, &st.Failures, &nextPoll, &src.Posts); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(tags), &src.Tags); err != nil {
+			return nil, fmt.Errorf("tags of %q: %w", src.Name, err)
+		}
+		if len(src.Tags) == 0 {
+			src.Tags = nil
+		}
+		src.Tags = slices.Clip(src.Tags)
+		src.Interval = time.Duration(interval)
+		st.LastPoll, st.LastSuccess, st.NextPoll = fromNano(lastPoll), fromNano(lastSuccess), fromNano(nextPoll)
+		srcs = append(srcs, src)
+	}
+	return srcs, rows.Err()
+}

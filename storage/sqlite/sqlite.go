@@ -1,0 +1,195 @@
+// Package sqlite is refeed's storage.Store on SQLite, through the pure-Go
+// driver modernc.org/sqlite (no cgo).
+//
+// Concurrency: SQLite lets one connection write at a time. The Store keeps
+// two pools on the same file: a writer pool of exactly one connection, whose
+// transactions start with BEGIN IMMEDIATE, and a read pool of several. Inside
+// one process, writers therefore queue in database/sql instead of racing for
+// the lock (so concurrent pollers never see "database is locked"); in WAL
+// mode readers are never blocked by the writer; and busy_timeout covers
+// another process (e.g. `refeed poll` next to `refeed serve`) holding the
+// write lock for a moment.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"runtime"
+	"time"
+
+	"github.com/refeed/refeed/storage"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// Store is a storage.Store backed by one SQLite file. It is safe for
+// concurrent use.
+type Store struct {
+	path  string
+	write *sql.DB // one connection: all writes
+	read  *sql.DB // several connections: all reads
+	now   func() time.Time
+	stmts writeStmts
+}
+
+var _ storage.Store = (*Store)(nil)
+
+// Option configures Open.
+type Option func(*options)
+
+type options struct {
+	now         func() time.Time
+	readConns   int
+	busyTimeout time.Duration
+	migrations  int // apply only the first n migrations; 0: all (tests)
+}
+
+// WithNow sets the clock used for first-seen and updated times and for
+// expiring tombstones. The default is time.Now.
+func WithNow(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// WithReadConns sets the size of the read pool (default: 2 × GOMAXPROCS, at
+// least 4).
+func WithReadConns(n int) Option { return func(o *options) { o.readConns = n } }
+
+// WithBusyTimeout sets how long a connection waits for a lock held by
+// another process before failing (default 10s).
+func WithBusyTimeout(d time.Duration) Option { return func(o *options) { o.busyTimeout = d } }
+
+// Open opens or creates the database at path and brings its schema up to
+// date. The caller must Close it.
+func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
+	o := options{now: time.Now, readConns: max(4, 2*runtime.GOMAXPROCS(0)), busyTimeout: 10 * time.Second}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if path == "" {
+		return nil, errors.New("sqlite: empty database path")
+	}
+	s := &Store{path: path, now: o.now}
+
+	var err error
+	s.write, err = openDB(ctx, path, o.busyTimeout, "immediate")
+	if err != nil {
+		return nil, err
+	}
+	s.write.SetMaxOpenConns(1)
+	s.write.SetMaxIdleConns(1)
+	s.write.SetConnMaxLifetime(0)
+	s.write.SetConnMaxIdleTime(0)
+	if err := migrate(ctx, s.write, o.migrations); err != nil {
+		s.write.Close()
+		return nil, fmt.Errorf("sqlite: migrate %s: %w", path, err)
+	}
+
+	s.read, err = openDB(ctx, path, o.busyTimeout, "deferred")
+	if err != nil {
+		s.write.Close()
+		return nil, err
+	}
+	s.read.SetMaxOpenConns(o.readConns)
+	s.read.SetMaxIdleConns(o.readConns)
+
+	if o.migrations == 0 {
+		if err := s.stmts.prepare(ctx, s.write); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("sqlite: prepare %s: %w", path, err)
+		}
+	}
+	return s, nil
+}
+
+// openDB opens a pool on path with refeed's pragmas and pings it.
+func openDB(ctx context.Context, path string, busy time.Duration, txlock string) (*sql.DB, error) {
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()))
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "temp_store(MEMORY)")
+	q.Add("_pragma", "cache_size(-16000)") // 16 MB per connection
+	q.Set("_txlock", txlock)
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// Close releases the database. It checkpoints the WAL via the last
+// connection's close.
+func (s *Store) Close() error {
+	s.stmts.close()
+	var errs []error
+	if s.read != nil {
+		errs = append(errs, s.read.Close())
+	}
+	if s.write != nil {
+		errs = append(errs, s.write.Close())
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("sqlite: close %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// Version returns a number that changes whenever posts or sources change.
+func (s *Store) Version(ctx context.Context) (int64, error) {
+	var v int64
+	if err := s.read.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'version'`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("sqlite: version: %w", err)
+	}
+	return v, nil
+}
+
+// bumpVersion increments the version counter inside tx.
+func bumpVersion(ctx context.Context, tx *sql.Tx) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE meta SET value = value + 1 WHERE key = 'version'`); err != nil {
+		return fmt.Errorf("bump version: %w", err)
+	}
+	return nil
+}
+
+// inTx runs fn in a write transaction and commits it, or rolls back if fn
+// fails.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// unixNano stores t as unix nanoseconds; the zero time is 0.
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// fromNano is the inverse of unixNano, in UTC.
+func fromNano(ns int64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns).UTC()
+}
+
+// withMigrations stops the schema at version n, to test migrations from
+// older databases. A store opened so can only sync sources and read.
+func withMigrations(n int) Option { return func(o *options) { o.migrations = n } }

@@ -1,0 +1,101 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// writeStmts are the statements SavePoll runs per post, prepared once on the
+// single writer connection. tx.StmtContext reuses them inside a transaction
+// without preparing again, because the writer pool has only that connection.
+type writeStmts struct {
+	sourceInfo   *sql.Stmt
+	byKey        *sql.Stmt
+	byLink       *sql.Stmt
+	byID         *sql.Stmt
+	tombstone    *sql.Stmt
+	insertPost   *sql.Stmt
+	updatePost   *sql.Stmt
+	insertFTS    *sql.Stmt
+	deleteFTS    *sql.Stmt
+	insertCredit *sql.Stmt
+	updateCredit *sql.Stmt
+	insertCat    *sql.Stmt
+	insertTag    *sql.Stmt
+	updateSource *sql.Stmt
+}
+
+// statements pairs each field of writeStmts with its SQL.
+func (w *writeStmts) statements() []struct {
+	dst **sql.Stmt
+	sql string
+} {
+	return []struct {
+		dst **sql.Stmt
+		sql string
+	}{
+		{&w.sourceInfo, `SELECT category, tags FROM sources WHERE name = ?`},
+		{&w.byKey, `SELECT p.rid, p.id, p.hash, p.published, p.updated, ps.hash
+			FROM post_sources ps JOIN posts p ON p.id = ps.post_id
+			WHERE ps.source = ? AND ps.key = ?`},
+		// Another source's post with the same link. A post this source
+		// already carries is not matched: feeds that give every item the
+		// same link (their home page) must not collapse into one post.
+		{&w.byLink, `SELECT p.rid, p.id, p.hash, p.published, p.updated
+			FROM posts p
+			WHERE p.link = ?1 AND p.link <> ''
+			  AND NOT EXISTS (SELECT 1 FROM post_sources ps WHERE ps.post_id = p.id AND ps.source = ?2)
+			ORDER BY p.rid LIMIT 1`},
+		{&w.byID, `SELECT p.rid, p.id, p.hash, p.published, p.updated FROM posts p WHERE p.id = ?`},
+		{&w.tombstone, `SELECT 1 FROM tombstones WHERE source = ? AND key = ?`},
+		{&w.insertPost, `INSERT INTO posts
+			(id, key, guid, link, title, content, summary, author, image, enclosures, published, updated, first_seen, hash)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&w.updatePost, `UPDATE posts SET title = ?, content = ?, summary = ?, author = ?, image = ?,
+			enclosures = ?, updated = ?, hash = ? WHERE rid = ?`},
+		{&w.insertFTS, `INSERT INTO posts_fts (rowid, title, body) VALUES (?, ?, ?)`},
+		{&w.deleteFTS, `DELETE FROM posts_fts WHERE rowid = ?`},
+		{&w.insertCredit, `INSERT INTO post_sources (post_id, source, key, hash, published) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (post_id, source) DO UPDATE SET key = excluded.key, hash = excluded.hash`},
+		{&w.updateCredit, `UPDATE post_sources SET hash = ? WHERE source = ? AND key = ?`},
+		{&w.insertCat, `INSERT OR IGNORE INTO post_categories (category, published, post_id) VALUES (?, ?, ?)`},
+		{&w.insertTag, `INSERT OR IGNORE INTO post_tags (tag, published, post_id) VALUES (?, ?, ?)`},
+		{&w.updateSource, `UPDATE sources SET url = ?, etag = ?, last_modified = ?, title = ?, site_url = ?,
+			last_poll = ?, last_success = ?, status = ?, error_class = ?, error = ?, failures = ?, next_poll = ?
+			WHERE name = ?`},
+	}
+}
+
+func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
+	for _, s := range w.statements() {
+		st, err := db.PrepareContext(ctx, s.sql)
+		if err != nil {
+			return fmt.Errorf("%w in %s", err, s.sql)
+		}
+		*s.dst = st
+	}
+	return nil
+}
+
+// inTx returns a copy of w bound to tx.
+func (w *writeStmts) inTx(ctx context.Context, tx *sql.Tx) (*writeStmts, error) {
+	if w.sourceInfo == nil {
+		return nil, errors.New("statements not prepared (database opened with an old schema)")
+	}
+	var t writeStmts
+	src, dst := w.statements(), t.statements()
+	for i := range src {
+		*dst[i].dst = tx.StmtContext(ctx, *src[i].dst)
+	}
+	return &t, nil
+}
+
+func (w *writeStmts) close() {
+	for _, s := range w.statements() {
+		if *s.dst != nil {
+			(*s.dst).Close()
+		}
+	}
+}
