@@ -54,6 +54,7 @@ func newPolicy() *bluemonday.Policy {
 	p.AllowAttrs("allowfullscreen").Matching(regexp.MustCompile(`^(?:|allowfullscreen|true)$`)).OnElements("iframe")
 	p.AllowIFrames(bluemonday.SandboxAllowScripts, bluemonday.SandboxAllowSameOrigin,
 		bluemonday.SandboxAllowPresentation, bluemonday.SandboxAllowPopups)
+	p.SkipElementsContent("object", "embed", "noscript", "template")
 	p.AllowURLSchemes("http", "https", "mailto")
 	p.AllowURLSchemeWithCustomPolicy("data", imageData)
 	p.AllowRelativeURLs(true)
