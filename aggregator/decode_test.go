@@ -32,7 +32,7 @@ func encodedFeed(t *testing.T, enc encoding.Encoding, label, title string) []byt
 }
 
 func TestDecodeCharsets(t *testing.T) {
-	const zh = "国家税务总局：增值税发票𠀀管理"        // includes a GB18030 four-byte character
+	const zh = "国家税务总局：增值税发票𠀀管理"         // includes a GB18030 four-byte character
 	const gbkText = "国家税务总局：增值税发票管理 镕 喆" // GBK-only characters outside GB2312
 	tests := []struct {
 		name        string

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -143,4 +144,9 @@ func (w tWriter) Write(p []byte) (int, error) {
 // src is a Source with a name and URL.
 func src(name, url string) Source {
 	return Source{SourceConfig: storage.SourceConfig{Name: name, URL: url, Interval: 30 * time.Minute}}
+}
+
+func readMem(m *runtime.MemStats) {
+	runtime.GC()
+	runtime.ReadMemStats(m)
 }
