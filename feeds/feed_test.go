@@ -2,6 +2,7 @@ package feeds
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"strings"
 	"testing"
@@ -38,7 +39,16 @@ func TestGoldenFeeds(t *testing.T) {
 		}
 		for _, fd := range feeds {
 			t.Run(fd.name+"."+fm.ext, func(t *testing.T) {
-				golden(t, fd.name+"."+fm.ext, render(t, fm.render, fd.feed))
+				out := render(t, fm.render, fd.feed)
+				if fm.ext == "json" {
+					// Compact on the wire; indented in testdata for readable diffs.
+					var b bytes.Buffer
+					if err := json.Indent(&b, out, "", "  "); err != nil {
+						t.Fatal(err)
+					}
+					out = b.Bytes()
+				}
+				golden(t, fd.name+"."+fm.ext, out)
 			})
 		}
 	}

@@ -155,3 +155,34 @@ func noHubFeed(ext string) Feed {
 	}
 	return f
 }
+
+// TestSchema validates the Atom output against RFC 4287's RELAX NG schema
+// with jing, and every XML output's well-formedness with xmllint, when those
+// tools are installed.
+func TestSchema(t *testing.T) {
+	const rnc = "/work/shared/conformance/atom.rnc"
+	jing, jerr := exec.LookPath("jing")
+	xmllint, xerr := exec.LookPath("xmllint")
+	if jerr != nil && xerr != nil {
+		t.Skip("neither jing nor xmllint installed")
+	}
+	dir := t.TempDir()
+	for _, fm := range formats[:2] {
+		for name, f := range map[string]Feed{"category": testFeed(fm.ext), "empty": emptyFeed(fm.ext), "nohub": noHubFeed(fm.ext)} {
+			path := filepath.Join(dir, name+"."+fm.ext)
+			if err := os.WriteFile(path, render(t, fm.render, f), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if xerr == nil {
+				if out, err := exec.Command(xmllint, "--noout", path).CombinedOutput(); err != nil {
+					t.Errorf("xmllint %s: %v\n%s", path, err, out)
+				}
+			}
+			if _, err := os.Stat(rnc); jerr == nil && err == nil && fm.ext == "atom" {
+				if out, err := exec.Command(jing, "-c", rnc, path).CombinedOutput(); err != nil {
+					t.Errorf("jing %s: %v\n%s", path, err, out)
+				}
+			}
+		}
+	}
+}
