@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	gorilla "github.com/gorilla/feeds"
@@ -79,6 +80,24 @@ func Atom(w io.Writer, f Feed) error {
 	return nil
 }
 
+// langTag returns lang when it is an RFC 4287 language tag and "" (no
+// xml:lang) otherwise: the schema rejects "zh_CN" and xml:lang="".
+func langTag(lang string) string {
+	parts := strings.Split(lang, "-")
+	for i, p := range parts {
+		if len(p) < 1 || len(p) > 8 {
+			return ""
+		}
+		for _, r := range p {
+			alpha := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
+			if !alpha && (i == 0 || r < '0' || r > '9') {
+				return ""
+			}
+		}
+	}
+	return lang
+}
+
 func atomTime(t time.Time, loc *time.Location) string {
 	return t.In(loc).Format(time.RFC3339)
 }
@@ -88,7 +107,7 @@ func atomDoc(f *Feed) *atomFeed {
 	base := f.Site.base()
 	doc := &atomFeed{
 		Xmlns:    atomNS,
-		Lang:     f.Site.Language,
+		Lang:     langTag(f.Site.Language),
 		Title:    f.Title,
 		Subtitle: f.description(),
 		ID:       f.id(),

@@ -72,6 +72,7 @@ func FuzzRender(f *testing.F) {
 	f.Fuzz(func(t *testing.T, title, content, tag, author string) {
 		fd := testFeed("atom")
 		fd.Posts[0].Title, fd.Posts[0].Content, fd.Posts[0].Author = title, content, author
+		fd.Posts[1].Summary = content
 		fd.Posts[0].Tags = []string{tag}
 		for _, fm := range formats {
 			out := render(t, fm.render, fd)

@@ -119,3 +119,14 @@ func TestPlainText(t *testing.T) {
 		}
 	}
 }
+
+func TestLangTag(t *testing.T) {
+	for in, want := range map[string]string{
+		"zh-CN": "zh-CN", "en": "en", "zh-Hans-CN": "zh-Hans-CN", "de-1996": "de-1996",
+		"": "", "zh_CN": "", "1a": "", "en-": "", "toolongtag": "",
+	} {
+		if got := langTag(in); got != want {
+			t.Errorf("langTag(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
