@@ -92,11 +92,13 @@ func (n normaliser) post(it *gofeed.Item) (storage.Post, bool) {
 		content, summary = summary, content
 	}
 	content = sanitize.HTML(content, base)
-	summary = sanitize.HTML(summary, base)
-	if sanitize.Text(summary) == sanitize.Text(content) {
-		summary = ""
-	}
 	text := sanitize.Text(content)
+	if summary != "" {
+		summary = sanitize.HTML(summary, base)
+		if sanitize.Text(summary) == text {
+			summary = "" // the same text twice says nothing
+		}
+	}
 
 	title := sanitize.Text(it.Title)
 	if title == "" {

@@ -101,6 +101,10 @@ func postProcess(s string, base *url.URL) string {
 		}
 		switch tt {
 		case html.StartTagToken, html.SelfClosingTagToken:
+			if skipIframe == 0 && !rewrites(rawTagName(z.Raw())) {
+				b.Write(z.Raw()) // nothing to fix: skip building a Token
+				continue
+			}
 			tok := z.Token()
 			if tok.Data == "iframe" && skipIframe > 0 {
 				skipIframe++
@@ -134,6 +138,24 @@ func postProcess(s string, base *url.URL) string {
 		}
 	}
 	return b.String()
+}
+
+// rawTagName returns the lower-case name of the raw start tag raw ("<a ...").
+func rawTagName(raw []byte) string {
+	i := 1
+	for i < len(raw) && raw[i] != ' ' && raw[i] != '/' && raw[i] != '>' && raw[i] != '\t' && raw[i] != '\n' {
+		i++
+	}
+	return strings.ToLower(string(raw[1:i]))
+}
+
+// rewrites reports whether fixTag has work to do on a tag.
+func rewrites(name string) bool {
+	switch name {
+	case "a", "img", "iframe", "blockquote", "q", "del", "ins":
+		return true
+	}
+	return false
 }
 
 // fixTag rewrites tok's URL attributes in place and reports whether the tag
