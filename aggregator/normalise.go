@@ -272,7 +272,7 @@ func (n normaliser) dates(it *gofeed.Item) (published, updated time.Time) {
 	if upd.IsZero() || upd.Before(pub) {
 		upd = pub
 	}
-	return pub, upd
+	return pub.UTC(), upd.UTC() // one zone in storage; display picks the site's
 }
 
 // date fixes up one parsed date. gofeed parses a date whose text has no zone
