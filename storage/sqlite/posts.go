@@ -53,7 +53,7 @@ func postsQuery(q storage.Query, limit int) (string, []any, error) {
 	}
 	var phrases []string
 	for _, term := range searchTerms(strings.ReplaceAll(q.Search, "\x00", "")) {
-		if trigramOK(term) {
+		if indexable(term) {
 			phrases = append(phrases, ftsPhrase(term))
 			continue
 		}

@@ -40,18 +40,15 @@ func (s *Store) SavePoll(ctx context.Context, source string, state storage.Sourc
 		if err != nil {
 			return err
 		}
-		var category, tagsJSON string
-		err = w.sourceInfo.QueryRowContext(ctx, source).Scan(&category, &tagsJSON)
+		var one int
+		err = w.sourceInfo.QueryRowContext(ctx, source).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("source %q: %w", source, storage.ErrNotFound)
 		}
 		if err != nil {
 			return fmt.Errorf("source %q: %w", source, err)
 		}
-		sv := saver{ctx: ctx, w: w, source: source, category: category, now: s.now().UTC()}
-		if err := json.Unmarshal([]byte(tagsJSON), &sv.tags); err != nil {
-			return fmt.Errorf("source %q: tags: %w", source, err)
-		}
+		sv := saver{ctx: ctx, w: w, source: source, now: s.now().UTC()}
 		for i := range posts {
 			if err := sv.save(&posts[i], &st); err != nil {
 				return fmt.Errorf("post %q: %w", posts[i].Key, err)
@@ -76,12 +73,10 @@ func (s *Store) SavePoll(ctx context.Context, source string, state storage.Sourc
 
 // saver holds what SavePoll needs for each post of one source.
 type saver struct {
-	ctx      context.Context
-	w        *writeStmts
-	source   string
-	category string
-	tags     []string
-	now      time.Time
+	ctx    context.Context
+	w      *writeStmts
+	source string
+	now    time.Time
 }
 
 func (sv *saver) save(p *storage.Post, st *storage.SaveStats) error {
@@ -94,11 +89,15 @@ func (sv *saver) save(p *storage.Post, st *storage.SaveStats) error {
 		hash = contentHash(p.Title, p.Content)
 	}
 
-	// This source's own post?
+	// This source's own post, or one Prune deleted?
 	var f found
 	var creditHash string
-	err := w.byKey.QueryRowContext(ctx, sv.source, p.Key).Scan(&f.rid, &f.id, &f.hash, &f.published, &f.updated, &creditHash)
+	var pruned bool
+	err := w.byKey.QueryRowContext(ctx, sv.source, p.Key).Scan(&f.rid, &f.id, &f.hash, &f.published, &f.updated, &creditHash, &pruned)
 	switch {
+	case err == nil && pruned:
+		st.Unchanged++ // do not bring it back
+		return nil
 	case err == nil:
 		if hash == creditHash {
 			st.Unchanged++
@@ -120,35 +119,16 @@ func (sv *saver) save(p *storage.Post, st *storage.SaveStats) error {
 		return fmt.Errorf("find by key: %w", err)
 	}
 
-	// Pruned before: do not bring it back.
-	var one int
-	err = w.tombstone.QueryRowContext(ctx, sv.source, p.Key).Scan(&one)
-	if err == nil {
-		st.Unchanged++
-		return nil
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("find tombstone: %w", err)
-	}
-
-	// Another source's post with the same link, or the ID it would get.
-	err = sql.ErrNoRows
+	// Another source's post with the same link?
 	if p.Link != "" {
 		err = w.byLink.QueryRowContext(ctx, p.Link, sv.source).Scan(&f.rid, &f.id, &f.hash, &f.published, &f.updated)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		if err == nil {
+			st.New++
+			return sv.credit(f.id, p.Key, hash, f.published)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("find by link: %w", err)
 		}
-	}
-	id := storage.PostID(sv.source, p.Key)
-	if errors.Is(err, sql.ErrNoRows) {
-		err = w.byID.QueryRowContext(ctx, id).Scan(&f.rid, &f.id, &f.hash, &f.published, &f.updated)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("find by id: %w", err)
-		}
-	}
-	if err == nil {
-		st.New++
-		return sv.credit(f.id, p.Key, hash, f.published)
 	}
 
 	// A new post.
@@ -168,16 +148,28 @@ func (sv *saver) save(p *storage.Post, st *storage.SaveStats) error {
 	if err != nil {
 		return err
 	}
+	id := storage.PostID(sv.source, p.Key)
 	res, err := w.insertPost.ExecContext(ctx, id, p.Key, p.GUID, p.Link, p.Title, p.Content, p.Summary,
 		p.Author, p.Image, enc, published.UnixNano(), updated.UnixNano(), firstSeen.UnixNano(), hash)
 	if err != nil {
 		return fmt.Errorf("insert: %w", err)
 	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("insert: %w", err)
+	} else if n == 0 {
+		// The ID exists: this source carried the key before (its credit
+		// was removed since). Credit it again.
+		if err := w.byID.QueryRowContext(ctx, id).Scan(&f.rid, &f.id, &f.hash, &f.published, &f.updated); err != nil {
+			return fmt.Errorf("find by id: %w", err)
+		}
+		st.New++
+		return sv.credit(f.id, p.Key, hash, f.published)
+	}
 	rid, err := res.LastInsertId()
 	if err != nil {
 		return fmt.Errorf("insert: %w", err)
 	}
-	if _, err := w.insertFTS.ExecContext(ctx, rid, p.Title, searchText(p.Content, p.Summary)); err != nil {
+	if _, err := w.insertFTS.ExecContext(ctx, rid, bigrams(p.Title), searchText(p.Content, p.Summary)); err != nil {
 		return fmt.Errorf("index: %w", err)
 	}
 	st.New++
@@ -205,31 +197,18 @@ func (sv *saver) update(f found, p *storage.Post, hash string) error {
 	if _, err := w.deleteFTS.ExecContext(ctx, f.rid); err != nil {
 		return fmt.Errorf("unindex: %w", err)
 	}
-	if _, err := w.insertFTS.ExecContext(ctx, f.rid, p.Title, searchText(p.Content, p.Summary)); err != nil {
+	if _, err := w.insertFTS.ExecContext(ctx, f.rid, bigrams(p.Title), searchText(p.Content, p.Summary)); err != nil {
 		return fmt.Errorf("index: %w", err)
 	}
 	return nil
 }
 
-// credit records that this source carries post id, and lists the post under
-// the source's category and tags.
+// credit records that this source carries post id; a trigger lists the post
+// under the source's category and tags.
 func (sv *saver) credit(id, key, hash string, published int64) error {
 	ctx, w := sv.ctx, sv.w
 	if _, err := w.insertCredit.ExecContext(ctx, id, sv.source, key, hash, published); err != nil {
 		return fmt.Errorf("credit: %w", err)
-	}
-	if sv.category != "" {
-		if _, err := w.insertCat.ExecContext(ctx, sv.category, published, id); err != nil {
-			return fmt.Errorf("category: %w", err)
-		}
-	}
-	for _, tag := range sv.tags {
-		if tag == "" {
-			continue
-		}
-		if _, err := w.insertTag.ExecContext(ctx, tag, published, id); err != nil {
-			return fmt.Errorf("tag: %w", err)
-		}
 	}
 	return nil
 }

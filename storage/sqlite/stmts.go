@@ -15,15 +15,12 @@ type writeStmts struct {
 	byKey        *sql.Stmt
 	byLink       *sql.Stmt
 	byID         *sql.Stmt
-	tombstone    *sql.Stmt
 	insertPost   *sql.Stmt
 	updatePost   *sql.Stmt
 	insertFTS    *sql.Stmt
 	deleteFTS    *sql.Stmt
 	insertCredit *sql.Stmt
 	updateCredit *sql.Stmt
-	insertCat    *sql.Stmt
-	insertTag    *sql.Stmt
 	updateSource *sql.Stmt
 }
 
@@ -36,10 +33,14 @@ func (w *writeStmts) statements() []struct {
 		dst **sql.Stmt
 		sql string
 	}{
-		{&w.sourceInfo, `SELECT category, tags FROM sources WHERE name = ?`},
-		{&w.byKey, `SELECT p.rid, p.id, p.hash, p.published, p.updated, ps.hash
+		{&w.sourceInfo, `SELECT 1 FROM sources WHERE name = ?`},
+		// This source's post with this key, or else a tombstone (pruned = 1).
+		{&w.byKey, `SELECT p.rid, p.id, p.hash, p.published, p.updated, ps.hash, 0
 			FROM post_sources ps JOIN posts p ON p.id = ps.post_id
-			WHERE ps.source = ? AND ps.key = ?`},
+			WHERE ps.source = ?1 AND ps.key = ?2
+			UNION ALL
+			SELECT 0, '', '', 0, 0, '', 1 FROM tombstones WHERE source = ?1 AND key = ?2
+			LIMIT 1`},
 		// Another source's post with the same link. A post this source
 		// already carries is not matched: feeds that give every item the
 		// same link (their home page) must not collapse into one post.
@@ -49,19 +50,18 @@ func (w *writeStmts) statements() []struct {
 			  AND NOT EXISTS (SELECT 1 FROM post_sources ps WHERE ps.post_id = p.id AND ps.source = ?2)
 			ORDER BY p.rid LIMIT 1`},
 		{&w.byID, `SELECT p.rid, p.id, p.hash, p.published, p.updated FROM posts p WHERE p.id = ?`},
-		{&w.tombstone, `SELECT 1 FROM tombstones WHERE source = ? AND key = ?`},
 		{&w.insertPost, `INSERT INTO posts
 			(id, key, guid, link, title, content, summary, author, image, enclosures, published, updated, first_seen, hash)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO NOTHING`},
 		{&w.updatePost, `UPDATE posts SET title = ?, content = ?, summary = ?, author = ?, image = ?,
 			enclosures = ?, updated = ?, hash = ? WHERE rid = ?`},
 		{&w.insertFTS, `INSERT INTO posts_fts (rowid, title, body) VALUES (?, ?, ?)`},
 		{&w.deleteFTS, `DELETE FROM posts_fts WHERE rowid = ?`},
+		// The trigger post_sources_list adds the category and tag rows.
 		{&w.insertCredit, `INSERT INTO post_sources (post_id, source, key, hash, published) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (post_id, source) DO UPDATE SET key = excluded.key, hash = excluded.hash`},
 		{&w.updateCredit, `UPDATE post_sources SET hash = ? WHERE source = ? AND key = ?`},
-		{&w.insertCat, `INSERT OR IGNORE INTO post_categories (category, published, post_id) VALUES (?, ?, ?)`},
-		{&w.insertTag, `INSERT OR IGNORE INTO post_tags (tag, published, post_id) VALUES (?, ?, ?)`},
 		{&w.updateSource, `UPDATE sources SET url = ?, etag = ?, last_modified = ?, title = ?, site_url = ?,
 			last_poll = ?, last_success = ?, status = ?, error_class = ?, error = ?, failures = ?, next_poll = ?
 			WHERE name = ?`},

@@ -13,7 +13,7 @@ func searchText(content, summary string) string {
 	if strings.TrimSpace(content) == "" {
 		content = summary
 	}
-	return stripTags(content)
+	return bigrams(stripTags(content))
 }
 
 // stripTags removes HTML tags and comments, replacing each with a space so
@@ -53,15 +53,21 @@ func searchTerms(q string) []string {
 	return strings.FieldsFunc(q, unicode.IsSpace)
 }
 
-// ftsPhrase quotes a term as an FTS5 string, so that no character in it
-// (", *, (, AND, NEAR, -, :) has a meaning to the query parser.
+// ftsPhrase quotes a term as an FTS5 phrase, so that no character in it
+// (", *, (, AND, NEAR, -, :) has a meaning to the query parser. CJK runs are
+// rewritten as in the index; a term ending in a letter or digit matches as
+// a prefix ("fox" finds "foxes").
 func ftsPhrase(term string) string {
-	return `"` + strings.ReplaceAll(term, `"`, `""`) + `"`
+	phrase := `"` + strings.ReplaceAll(bigrams(term), `"`, `""`) + `"`
+	if last, _ := utf8.DecodeLastRuneInString(term); !isCJK(last) && (unicode.IsLetter(last) || unicode.IsNumber(last)) {
+		phrase += " *"
+	}
+	return phrase
 }
 
-// trigramOK reports whether the trigram index can find term: it needs at
-// least three characters.
-func trigramOK(term string) bool { return utf8.RuneCountInString(term) >= 3 }
+// indexable reports whether the search index can find term: it has letters
+// or digits, and no lone CJK character (the index holds CJK text as pairs).
+func indexable(term string) bool { return hasToken(term) && !shortCJKRun(term) }
 
 // likePattern makes a LIKE pattern matching term anywhere, with \ as the
 // escape character.

@@ -85,12 +85,23 @@ CREATE TABLE post_tags (
 ) WITHOUT ROWID;
 CREATE INDEX post_tags_post ON post_tags (post_id);
 
--- Full-text search over title and the text of the content. Contentless (the
--- text is stripped of markup in Go before it is indexed), trigram-tokenized so
--- that Chinese, which has no spaces, matches by substring.
+-- Crediting a post to a source lists it under the source's category and tags.
+CREATE TRIGGER post_sources_list AFTER INSERT ON post_sources BEGIN
+    INSERT OR IGNORE INTO post_categories (category, published, post_id)
+        SELECT s.category, new.published, new.post_id FROM sources s
+        WHERE s.name = new.source AND s.category <> '';
+    INSERT OR IGNORE INTO post_tags (tag, published, post_id)
+        SELECT j.value, new.published, new.post_id FROM sources s, json_each(s.tags) j
+        WHERE s.name = new.source AND j.value <> '';
+END;
+
+-- Full-text search over title and the text of the content. Contentless: the
+-- text is prepared in Go before it is indexed (markup stripped, each run of
+-- Chinese/Japanese/Korean characters rewritten as overlapping two-character
+-- pieces, so that words of two or more characters match as phrases).
 CREATE VIRTUAL TABLE posts_fts USING fts5 (
     title, body,
-    content = '', contentless_delete = 1, tokenize = 'trigram'
+    content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2'
 );
 CREATE TRIGGER posts_fts_delete AFTER DELETE ON posts BEGIN
     DELETE FROM posts_fts WHERE rowid = old.rid;

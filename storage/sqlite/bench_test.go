@@ -1,0 +1,194 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/refeed/refeed/storage"
+)
+
+// benchText returns about n runes of Chinese-like text: words of one to
+// four characters drawn from a 20,000-word vocabulary with a Zipf
+// distribution, as in real text, with punctuation and some ASCII. Uniformly
+// random characters would flatter nothing and overstate the index size.
+func benchText(seed uint64, n int) string {
+	r := rand.New(rand.NewPCG(seed, 42))
+	z := rand.NewZipf(r, 1.07, 2, 19999)
+	var b strings.Builder
+	for count := 0; count < n; {
+		w := z.Uint64()
+		vr := rand.New(rand.NewPCG(w, 7)) // the word's characters depend on the word only
+		size := 1 + int(w%4)
+		if w%5 == 0 {
+			size = 2
+		}
+		for range size {
+			// Common characters are more common.
+			b.WriteRune(rune(0x4e00 + int(vr.ExpFloat64()*600)%20000))
+		}
+		count += size
+		switch r.IntN(12) {
+		case 0:
+			b.WriteString("，")
+		case 1:
+			b.WriteString("。")
+		}
+		if r.IntN(60) == 0 {
+			b.WriteString(" refeed 2025 ")
+		}
+	}
+	return b.String()
+}
+
+func benchPost(i int) storage.Post {
+	return storage.Post{
+		Key:       fmt.Sprintf("guid:post-%d", i),
+		GUID:      fmt.Sprintf("post-%d", i),
+		Link:      fmt.Sprintf("https://example.com/article/%d.html", i),
+		Title:     fmt.Sprintf("税务新闻 第%d期", i),
+		Content:   "<p>" + benchText(uint64(i), 400) + `</p><p><a href="https://example.com/x">link</a></p><p>` + benchText(uint64(i)+1e9, 300) + "</p>",
+		Summary:   benchText(uint64(i)+2e9, 60),
+		Published: time.Unix(1700000000+int64(i), 0),
+		Hash:      fmt.Sprintf("h%d", i),
+	}
+}
+
+func benchStore(b *testing.B, sources int) *Store {
+	s := MustOpen(b)
+	var cfg []storage.SourceConfig
+	for i := range sources {
+		cfg = append(cfg, storage.SourceConfig{Name: fmt.Sprint("s", i), Category: fmt.Sprint("c", i%10), Tags: []string{"t", fmt.Sprint("t", i%7)}})
+	}
+	if err := s.SyncSources(context.Background(), cfg); err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
+// BenchmarkSavePoll stores polls of 50 new posts each.
+func BenchmarkSavePoll(b *testing.B) {
+	ctx := context.Background()
+	s := benchStore(b, 100)
+	const perPoll = 50
+	n := 0
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		posts := make([]storage.Post, perPoll)
+		for k := range posts {
+			posts[k] = benchPost(n)
+			n++
+		}
+		if _, err := s.SavePoll(ctx, fmt.Sprint("s", i%100), storage.SourceState{Status: storage.StatusOK}, posts); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "posts/s")
+}
+
+// BenchmarkSavePollUnchanged re-polls 50 posts that are already stored, the
+// common case.
+func BenchmarkSavePollUnchanged(b *testing.B) {
+	ctx := context.Background()
+	s := benchStore(b, 1)
+	posts := make([]storage.Post, 50)
+	for k := range posts {
+		posts[k] = benchPost(k)
+	}
+	if _, err := s.SavePoll(ctx, "s0", storage.SourceState{}, posts); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := s.SavePoll(ctx, "s0", storage.SourceState{Status: storage.StatusOK}, posts); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(50*b.N)/b.Elapsed().Seconds(), "posts/s")
+}
+
+// bulkInsert writes n posts straight into the tables, in one transaction,
+// spread over the sources of benchStore; no search index.
+func bulkInsert(b *testing.B, s *Store, n, sources int) {
+	ctx := context.Background()
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		ins, err := tx.PrepareContext(ctx, `INSERT INTO posts (id, key, title, content, published, updated, first_seen) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		credit, err := tx.PrepareContext(ctx, `INSERT INTO post_sources (post_id, source, key, published) VALUES (?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		cat, err := tx.PrepareContext(ctx, `INSERT INTO post_categories (category, published, post_id) VALUES (?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		for i := range n {
+			src := i % sources
+			key := fmt.Sprint("guid:", i)
+			id := storage.PostID(fmt.Sprint("s", src), key)
+			pub := time.Unix(1700000000+int64(i/3), 0).UnixNano() // ties on published
+			if _, err := ins.ExecContext(ctx, id, key, fmt.Sprint("title ", i), "<p>body</p>", pub, pub, pub); err != nil {
+				return err
+			}
+			if _, err := credit.ExecContext(ctx, id, fmt.Sprint("s", src), key, pub); err != nil {
+				return err
+			}
+			if _, err := cat.ExecContext(ctx, fmt.Sprint("c", src%10), pub, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkPostsCategory reads the newest 50 posts of one category (a tenth
+// of 100k posts), then the page after them.
+func BenchmarkPostsCategory(b *testing.B) {
+	ctx := context.Background()
+	s := benchStore(b, 100)
+	bulkInsert(b, s, 100_000, 100)
+	b.ResetTimer()
+	for b.Loop() {
+		page, err := s.Posts(ctx, storage.Query{Category: "c3", Limit: 50})
+		if err != nil || len(page.Posts) != 50 || page.Next == nil {
+			b.Fatalf("%d posts, %v", len(page.Posts), err)
+		}
+		page, err = s.Posts(ctx, storage.Query{Category: "c3", Limit: 50, Before: page.Next})
+		if err != nil || len(page.Posts) != 50 {
+			b.Fatalf("%d posts, %v", len(page.Posts), err)
+		}
+	}
+}
+
+// BenchmarkSearch searches 5,000 stored posts for a Chinese word.
+func BenchmarkSearch(b *testing.B) {
+	ctx := context.Background()
+	s := benchStore(b, 1)
+	posts := make([]storage.Post, 5000)
+	for k := range posts {
+		posts[k] = benchPost(k)
+	}
+	posts[4000].Title = "个人所得税汇算清缴"
+	posts[10].Title = "退税"
+	if _, err := s.SavePoll(ctx, "s0", storage.SourceState{}, posts); err != nil {
+		b.Fatal(err)
+	}
+	for _, q := range []string{"汇算清缴", "退税", "refeed 2025", "个人所得税汇算清缴"} {
+		b.Run(q, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := s.Posts(ctx, storage.Query{Search: q, Limit: 50}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
