@@ -43,6 +43,9 @@ type Options struct {
 	Logger      *slog.Logger      // default: discard
 	Now         func() time.Time  // default time.Now
 	Transport   http.RoundTripper // nil: a tuned *http.Transport with Proxy: http.ProxyFromEnvironment
+	// OnResult, if set, is called after every poll of a source, by Poll and
+	// Run alike (metrics hook). It must be safe for concurrent use.
+	OnResult func(Result)
 }
 
 // Defaults.

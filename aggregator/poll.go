@@ -101,6 +101,9 @@ func (a *Aggregator) pollSource(ctx context.Context, src Source, st storage.Sour
 	}
 	defer a.release(src.Name)
 	r := a.pollOne(ctx, src, st, force)
+	if a.opts.OnResult != nil {
+		a.opts.OnResult(r)
+	}
 	if r.New+r.Updated > 0 {
 		a.notifyChanged()
 	}

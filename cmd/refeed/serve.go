@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/refeed/refeed/aggregator"
+	"github.com/refeed/refeed/config"
+	"github.com/refeed/refeed/server"
+	"github.com/refeed/refeed/storage/sqlite"
+)
+
+// Server timeouts, and how long a shutdown may take.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 60 * time.Second
+	idleTimeout       = 120 * time.Second
+	shutdownTimeout   = 15 * time.Second
+	pruneEvery        = time.Hour
+)
+
+func runServe(ctx context.Context, e *env, fs *flag.FlagSet, args []string) int {
+	if !e.noArgs(fs, args) {
+		return exitUsage
+	}
+	cfg, ok := e.loadConfig()
+	if !ok {
+		return exitUsage
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		e.log.Error("serve", "error", err)
+		return exitUsage
+	}
+	defer st.Close()
+
+	metrics := server.NewMetrics()
+	srv, err := server.New(st, serverOptions(e, cfg, metrics))
+	if err != nil {
+		e.log.Error("serve", "error", err)
+		return exitUsage
+	}
+	aopts := aggregatorOptions(e, cfg)
+	aopts.OnResult = func(r aggregator.Result) {
+		metrics.ObservePoll(r.Status, r.ErrorClass, r.New, r.Updated, r.Took)
+	}
+	agg := aggregator.New(st, aggregatorSources(cfg), aopts)
+
+	ln, err := net.Listen("tcp", cfg.Server.Listen)
+	if err != nil {
+		e.log.Error("serve: listen", "addr", cfg.Server.Listen, "error", err)
+		return exitUsage
+	}
+	httpSrv := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(e.log.Handler(), slog.LevelWarn),
+	}
+	e.log.Info("serving", "url", "http://"+ln.Addr().String()+"/", "base_url", cfg.BaseURL,
+		"config", cfg.Path, "database", cfg.Storage.Path, "sources", len(cfg.Sources))
+
+	// Background work stops on its own context, after the HTTP server drained.
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := agg.Run(bg); err != nil && !errors.Is(err, context.Canceled) {
+			e.log.Error("poller stopped", "error", err)
+		}
+	})
+	wg.Go(func() {
+		for {
+			select {
+			case <-bg.Done():
+				return
+			case <-agg.Changed():
+				srv.Invalidate()
+			}
+		}
+	})
+	var cfgMu sync.Mutex
+	current := cfg
+	wg.Go(func() {
+		retention(bg, e.log, st, func() *config.Config { cfgMu.Lock(); defer cfgMu.Unlock(); return current })
+	})
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	wg.Go(func() {
+		for {
+			select {
+			case <-bg.Done():
+				return
+			case <-hup:
+				next, err := config.Load(e.configPath)
+				if err != nil {
+					e.log.Error("reload refused: config has errors; keeping the running config", "config", e.configPath, "error", err.Error())
+					continue
+				}
+				if next.Server.Listen != current.Server.Listen {
+					e.log.Warn("reload: server.listen changed; restart to apply it", "listen", current.Server.Listen)
+				}
+				if err := st.SyncSources(bg, sourceConfigs(next)); err != nil {
+					e.log.Error("reload failed", "error", err)
+					continue
+				}
+				agg.SetSources(aggregatorSources(next))
+				srv.SetOptions(serverOptions(e, next, metrics))
+				cfgMu.Lock()
+				current = next
+				cfgMu.Unlock()
+				e.log.Info("config reloaded", "config", next.Path, "categories", len(next.Categories), "sources", len(next.Sources))
+			}
+		}
+	})
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- httpSrv.Serve(ln) }()
+	code := exitOK
+	select {
+	case <-ctx.Done():
+		e.log.Info("shutting down")
+	case err := <-serveErr:
+		e.log.Error("http server stopped", "error", err)
+		code = exitPartial
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := httpSrv.Shutdown(sctx); err != nil {
+		e.log.Warn("shutdown: requests still in flight were cut", "error", err)
+	}
+	stopBG()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-sctx.Done():
+		e.log.Warn("shutdown: polls still running were abandoned")
+	}
+	e.log.Info("stopped")
+	return code
+}
+
+// retention prunes old posts every hour when [storage] keep or
+// keep_per_source is set.
+func retention(ctx context.Context, log *slog.Logger, st *sqlite.Store, cfg func() *config.Config) {
+	t := time.NewTimer(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		c := cfg()
+		if c.Storage.Keep > 0 || c.Storage.KeepPerSource > 0 {
+			var before time.Time
+			if c.Storage.Keep > 0 {
+				before = time.Now().Add(-c.Storage.Keep)
+			}
+			n, err := st.Prune(ctx, before, c.Storage.KeepPerSource)
+			switch {
+			case err != nil:
+				log.Error("prune", "error", err)
+			case n > 0:
+				log.Info("pruned old posts", "posts", n)
+			}
+		}
+		t.Reset(pruneEvery)
+	}
+}

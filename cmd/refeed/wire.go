@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+
+	"github.com/refeed/refeed/aggregator"
+	"github.com/refeed/refeed/config"
+	"github.com/refeed/refeed/feeds"
+	"github.com/refeed/refeed/server"
+	"github.com/refeed/refeed/storage"
+	"github.com/refeed/refeed/storage/sqlite"
+)
+
+// openStore opens the config's database and makes its sources match the config.
+func openStore(ctx context.Context, cfg *config.Config) (*sqlite.Store, error) {
+	st, err := sqlite.Open(ctx, cfg.Storage.Path)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if err := st.SyncSources(ctx, sourceConfigs(cfg)); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("sync sources: %w", err)
+	}
+	return st, nil
+}
+
+func sourceConfigs(cfg *config.Config) []storage.SourceConfig {
+	out := make([]storage.SourceConfig, len(cfg.Sources))
+	for i, s := range cfg.Sources {
+		out[i] = storage.SourceConfig{Name: s.Name, URL: s.URL, Category: s.Category, Tags: s.Tags, Interval: s.Interval}
+	}
+	return out
+}
+
+func aggregatorSources(cfg *config.Config) []aggregator.Source {
+	out := make([]aggregator.Source, len(cfg.Sources))
+	for i, s := range cfg.Sources {
+		out[i] = aggregator.Source{
+			SourceConfig: storage.SourceConfig{Name: s.Name, URL: s.URL, Category: s.Category, Tags: s.Tags, Interval: s.Interval},
+			Include:      s.Include,
+			Exclude:      s.Exclude,
+		}
+	}
+	return out
+}
+
+func aggregatorOptions(e *env, cfg *config.Config) aggregator.Options {
+	return aggregator.Options{
+		Concurrency: cfg.Poll.Concurrency,
+		PerHost:     cfg.Poll.PerHost,
+		Timeout:     cfg.Poll.Timeout,
+		MaxBody:     cfg.Poll.MaxBody,
+		UserAgent:   cfg.DefaultUserAgent(version()),
+		Location:    cfg.Location,
+		Logger:      e.log,
+	}
+}
+
+func site(cfg *config.Config) feeds.Site {
+	return feeds.Site{
+		Title:       cfg.Title,
+		Description: cfg.Description,
+		BaseURL:     cfg.BaseURL,
+		Language:    cfg.Language,
+		Location:    cfg.Location,
+		Hub:         cfg.Server.WebSubHub,
+		Generator:   "refeed " + version(),
+	}
+}
+
+func serverOptions(e *env, cfg *config.Config, m *server.Metrics) server.Options {
+	o := server.Options{
+		Site:       site(cfg),
+		Items:      cfg.Output.Items,
+		MaxItems:   cfg.Output.MaxItems,
+		CacheBytes: cfg.Output.Cache,
+		Logger:     e.log,
+		Metrics:    m,
+	}
+	for _, c := range cfg.Categories {
+		o.Categories = append(o.Categories, server.Category{Slug: c.Slug, Title: c.Title, Description: c.Description})
+	}
+	for _, s := range cfg.Sources {
+		o.Sources = append(o.Sources, server.Source{Name: s.Name, Category: s.Category, Tags: s.Tags, Interval: s.Interval})
+	}
+	return o
+}
+
+// version is the module version, "dev" for a plain `go build` or `go run`.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok || bi.Main.Version == "" || bi.Main.Version == "(devel)" {
+		return "dev"
+	}
+	return bi.Main.Version
+}
+
+// revision is the VCS commit the binary was built from, if recorded.
+func revision() (rev string, modified bool) {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "", false
+	}
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value == "true"
+		}
+	}
+	return rev, modified
+}
