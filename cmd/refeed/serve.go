@@ -76,6 +76,7 @@ func runServe(ctx context.Context, e *env, fs *flag.FlagSet, args []string) int 
 	// Background work stops on its own context, after the HTTP server drained.
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
+	hubClient := &http.Client{Timeout: 15 * time.Second}
 	wg.Go(func() {
 		if err := agg.Run(bg); err != nil && !errors.Is(err, context.Canceled) {
 			e.log.Error("poller stopped", "error", err)
@@ -88,6 +89,9 @@ func runServe(ctx context.Context, e *env, fs *flag.FlagSet, args []string) int 
 				return
 			case <-agg.Changed():
 				srv.Invalidate()
+				if err := srv.PingHub(bg, hubClient); err != nil {
+					e.log.Warn("websub ping failed", "error", err)
+				}
 			}
 		}
 	})
