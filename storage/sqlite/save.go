@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/refeed/refeed/storage"
@@ -54,6 +55,9 @@ func (s *Store) SavePoll(ctx context.Context, source string, state storage.Sourc
 				return fmt.Errorf("post %q: %w", posts[i].Key, err)
 			}
 		}
+		if err := sv.index(); err != nil {
+			return err
+		}
 		if _, err := w.updateSource.ExecContext(ctx,
 			state.URL, state.ETag, state.LastModified, state.Title, state.SiteURL,
 			unixNano(state.LastPoll), unixNano(state.LastSuccess), state.Status, state.ErrorClass,
@@ -77,6 +81,43 @@ type saver struct {
 	w      *writeStmts
 	source string
 	now    time.Time
+	fts    []ftsDoc // search index writes, done last
+}
+
+// ftsDoc is a post to (re)index.
+type ftsDoc struct {
+	rid                     int64
+	update                  bool
+	title, content, summary string
+}
+
+// index writes the search index entries of the poll's new and changed posts.
+// They are written after every other statement of the transaction, in rowid
+// order: FTS5 flushes its in-memory index to a new segment whenever a
+// statement opens a savepoint (any statement with a trigger does) or rowids
+// go backwards, and one segment per post would make every poll pay for
+// merges.
+func (sv *saver) index() error {
+	ctx, w := sv.ctx, sv.w
+	sort.SliceStable(sv.fts, func(i, j int) bool { return sv.fts[i].rid < sv.fts[j].rid })
+	for i := 0; i < len(sv.fts); i++ {
+		d := sv.fts[i]
+		// A post changed twice in one poll: index its last text; delete the
+		// old entry only if it was indexed before this poll.
+		for i+1 < len(sv.fts) && sv.fts[i+1].rid == d.rid {
+			i++
+			d.title, d.content, d.summary = sv.fts[i].title, sv.fts[i].content, sv.fts[i].summary
+		}
+		if d.update {
+			if _, err := w.deleteFTS.ExecContext(ctx, d.rid); err != nil {
+				return fmt.Errorf("unindex: %w", err)
+			}
+		}
+		if _, err := w.insertFTS.ExecContext(ctx, d.rid, bigrams(d.title), searchText(d.content, d.summary)); err != nil {
+			return fmt.Errorf("index: %w", err)
+		}
+	}
+	return nil
 }
 
 func (sv *saver) save(p *storage.Post, st *storage.SaveStats) error {
@@ -169,9 +210,7 @@ func (sv *saver) save(p *storage.Post, st *storage.SaveStats) error {
 	if err != nil {
 		return fmt.Errorf("insert: %w", err)
 	}
-	if _, err := w.insertFTS.ExecContext(ctx, rid, bigrams(p.Title), searchText(p.Content, p.Summary)); err != nil {
-		return fmt.Errorf("index: %w", err)
-	}
+	sv.fts = append(sv.fts, ftsDoc{rid: rid, title: p.Title, content: p.Content, summary: p.Summary})
 	st.New++
 	return sv.credit(id, p.Key, hash, published.UnixNano())
 }
@@ -194,12 +233,7 @@ func (sv *saver) update(f found, p *storage.Post, hash string) error {
 		updated.UnixNano(), hash, f.rid); err != nil {
 		return fmt.Errorf("update: %w", err)
 	}
-	if _, err := w.deleteFTS.ExecContext(ctx, f.rid); err != nil {
-		return fmt.Errorf("unindex: %w", err)
-	}
-	if _, err := w.insertFTS.ExecContext(ctx, f.rid, bigrams(p.Title), searchText(p.Content, p.Summary)); err != nil {
-		return fmt.Errorf("index: %w", err)
-	}
+	sv.fts = append(sv.fts, ftsDoc{rid: f.rid, update: true, title: p.Title, content: p.Content, summary: p.Summary})
 	return nil
 }
 
