@@ -73,6 +73,13 @@ func runPoll(ctx context.Context, e *env, fs *flag.FlagSet, args []string, pollS
 		return exitPartial
 	}
 	failed := printSummary(e.stdout, results, time.Since(start))
+	// Cron users run no serve, so poll applies [storage] keep and
+	// keep_per_source itself.
+	if ctx.Err() == nil {
+		if n := prune(ctx, e.log, st, cfg, time.Now()); n > 0 {
+			fmt.Fprintf(e.stdout, "%d old posts pruned\n", n)
+		}
+	}
 	if failed > 0 || ctx.Err() != nil {
 		return exitPartial
 	}

@@ -16,7 +16,6 @@ import (
 	"github.com/refeed/refeed/aggregator"
 	"github.com/refeed/refeed/config"
 	"github.com/refeed/refeed/server"
-	"github.com/refeed/refeed/storage/sqlite"
 )
 
 // Server timeouts, and how long a shutdown may take.
@@ -26,7 +25,6 @@ const (
 	writeTimeout      = 60 * time.Second
 	idleTimeout       = 120 * time.Second
 	shutdownTimeout   = 15 * time.Second
-	pruneEvery        = time.Hour
 )
 
 func runServe(ctx context.Context, e *env, fs *flag.FlagSet, args []string) int {
@@ -82,6 +80,7 @@ func runServe(ctx context.Context, e *env, fs *flag.FlagSet, args []string) int 
 			e.log.Error("poller stopped", "error", err)
 		}
 	})
+	changed, reloaded := make(chan struct{}, 1), make(chan struct{}, 1)
 	wg.Go(func() {
 		for {
 			select {
@@ -89,6 +88,7 @@ func runServe(ctx context.Context, e *env, fs *flag.FlagSet, args []string) int 
 				return
 			case <-agg.Changed():
 				srv.Invalidate()
+				poke(changed)
 				if err := srv.PingHub(bg, hubClient); err != nil {
 					e.log.Warn("websub ping failed", "error", err)
 				}
@@ -98,7 +98,8 @@ func runServe(ctx context.Context, e *env, fs *flag.FlagSet, args []string) int 
 	var cfgMu sync.Mutex
 	current := cfg
 	wg.Go(func() {
-		retention(bg, e.log, st, func() *config.Config { cfgMu.Lock(); defer cfgMu.Unlock(); return current })
+		retention(bg, e.log, st, func() *config.Config { cfgMu.Lock(); defer cfgMu.Unlock(); return current },
+			changed, reloaded, srv.Invalidate)
 	})
 
 	hup := make(chan os.Signal, 1)
@@ -127,6 +128,7 @@ func runServe(ctx context.Context, e *env, fs *flag.FlagSet, args []string) int 
 				cfgMu.Lock()
 				current = next
 				cfgMu.Unlock()
+				poke(reloaded)
 				e.log.Info("config reloaded", "config", next.Path, "categories", len(next.Categories), "sources", len(next.Sources))
 			}
 		}
@@ -159,31 +161,10 @@ func runServe(ctx context.Context, e *env, fs *flag.FlagSet, args []string) int 
 	return code
 }
 
-// retention prunes old posts every hour when [storage] keep or
-// keep_per_source is set.
-func retention(ctx context.Context, log *slog.Logger, st *sqlite.Store, cfg func() *config.Config) {
-	t := time.NewTimer(time.Minute)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		c := cfg()
-		if c.Storage.Keep > 0 || c.Storage.KeepPerSource > 0 {
-			var before time.Time
-			if c.Storage.Keep > 0 {
-				before = time.Now().Add(-c.Storage.Keep)
-			}
-			n, err := st.Prune(ctx, before, c.Storage.KeepPerSource)
-			switch {
-			case err != nil:
-				log.Error("prune", "error", err)
-			case n > 0:
-				log.Info("pruned old posts", "posts", n)
-			}
-		}
-		t.Reset(pruneEvery)
+// poke sends on c without blocking; c has a buffer of one, so pokes coalesce.
+func poke(c chan<- struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
 	}
 }
