@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -191,12 +190,4 @@ func appendNew(list []string, v string) []string {
 		}
 	}
 	return append(list, v)
-}
-
-// notFound turns sql.ErrNoRows into storage.ErrNotFound.
-func notFound(err error) error {
-	if errors.Is(err, sql.ErrNoRows) {
-		return storage.ErrNotFound
-	}
-	return err
 }

@@ -12,7 +12,7 @@ func isCJK(r rune) bool {
 	if r < 0x2e80 {
 		return false
 	}
-	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul)
+	return r == 'ー' || unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul)
 }
 
 // bigrams rewrites text for the search index: every run of CJK characters
@@ -49,7 +49,10 @@ func bigrams(text string) string {
 			b.WriteRune(r)
 			continue
 		}
-		if runLen > 0 {
+		switch {
+		case runLen == 0 && b.Len() > 0:
+			b.WriteByte(' ') // "A股" must not be one token
+		case runLen > 0:
 			if runLen > 1 {
 				b.WriteByte(' ')
 			}
