@@ -1,0 +1,126 @@
+// Command gofeedbench times bare gofeed parsing a corpus made by
+// bench/ingest/gen, in memory, on -workers goroutines (default GOMAXPROCS):
+// the ceiling refeed's ingest pipeline is compared with.
+//
+//	gofeedbench -dir DIR [-workers N] [-rounds 3]
+//
+// It reads every file of DIR/manifest.tsv into memory first, then parses all
+// of them -rounds times with a fresh gofeed.Parser per file (as a poller
+// would), and prints the best round as one line of key=value pairs.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mmcdole/gofeed"
+)
+
+func main() {
+	dir := flag.String("dir", "", "corpus directory (with manifest.tsv)")
+	workers := flag.Int("workers", runtime.GOMAXPROCS(0), "goroutines parsing at once")
+	rounds := flag.Int("rounds", 3, "times to parse the whole corpus; the best is printed")
+	flag.Parse()
+	if err := run(*dir, *workers, *rounds); err != nil {
+		fmt.Fprintln(os.Stderr, "gofeedbench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(dir string, workers, rounds int) error {
+	bodies, err := load(dir)
+	if err != nil {
+		return err
+	}
+	var size int
+	for _, b := range bodies {
+		size += len(b)
+	}
+	best := time.Duration(0)
+	items := 0
+	for range max(rounds, 1) {
+		n, took, err := parseAll(bodies, max(workers, 1))
+		if err != nil {
+			return err
+		}
+		items = n
+		if best == 0 || took < best {
+			best = took
+		}
+	}
+	fmt.Printf("files=%d bytes=%d items=%d workers=%d seconds=%.3f items_per_s=%.0f mb_per_s=%.1f\n",
+		len(bodies), size, items, workers, best.Seconds(), float64(items)/best.Seconds(), float64(size)/1e6/best.Seconds())
+	return nil
+}
+
+// load reads the files listed in dir/manifest.tsv.
+func load(dir string) ([][]byte, error) {
+	m, err := os.Open(filepath.Join(dir, "manifest.tsv"))
+	if err != nil {
+		return nil, err
+	}
+	defer m.Close()
+	var out [][]byte
+	sc := bufio.NewScanner(m)
+	for sc.Scan() {
+		fields := strings.Split(sc.Text(), "\t")
+		if len(fields) < 2 {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, fields[1]))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, sc.Err()
+}
+
+// parseAll parses every body once on workers goroutines and returns the
+// items found and the wall time taken.
+func parseAll(bodies [][]byte, workers int) (int, time.Duration, error) {
+	runtime.GC() // start each round from the same heap
+	var (
+		next, items atomic.Int64
+		wg          sync.WaitGroup
+		mu          sync.Mutex
+		firstErr    error
+	)
+	start := time.Now()
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(bodies) {
+					return
+				}
+				feed, err := gofeed.NewParser().Parse(bytes.NewReader(bodies[i]))
+				if err != nil {
+					mu.Lock()
+					firstErr = cmpErr(firstErr, fmt.Errorf("file %d: %w", i, err))
+					mu.Unlock()
+					continue
+				}
+				items.Add(int64(len(feed.Items)))
+			}
+		})
+	}
+	wg.Wait()
+	return int(items.Load()), time.Since(start), firstErr
+}
+
+func cmpErr(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}

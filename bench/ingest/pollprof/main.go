@@ -1,0 +1,99 @@
+// Command pollprof runs one poll of a config the way `refeed poll` does
+// (config, SQLite store, aggregator) with CPU and heap profiles, to find
+// where the ingest benchmark's time and memory go.
+//
+//	pollprof -c config.toml -cpuprofile cpu.pprof [-memprofile mem.pprof] [-force]
+//	go tool pprof -top cpu.pprof
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"time"
+
+	"github.com/refeed/refeed/aggregator"
+	"github.com/refeed/refeed/config"
+	"github.com/refeed/refeed/storage"
+	"github.com/refeed/refeed/storage/sqlite"
+)
+
+func main() {
+	cfgPath := flag.String("c", "config.toml", "config file")
+	cpu := flag.String("cpuprofile", "", "write a CPU profile to this file")
+	mem := flag.String("memprofile", "", "write a heap profile (after the poll) to this file")
+	force := flag.Bool("force", false, "poll every source, without validators")
+	flag.Parse()
+	if err := run(context.Background(), *cfgPath, *cpu, *mem, *force); err != nil {
+		fmt.Fprintln(os.Stderr, "pollprof:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, cfgPath, cpu, mem string, force bool) error {
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		return err
+	}
+	st, err := sqlite.Open(ctx, cfg.Storage.Path)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	var scs []storage.SourceConfig
+	var srcs []aggregator.Source
+	for _, s := range cfg.Sources {
+		sc := storage.SourceConfig{Name: s.Name, URL: s.URL, Category: s.Category, Tags: s.Tags, Interval: s.Interval}
+		scs = append(scs, sc)
+		srcs = append(srcs, aggregator.Source{SourceConfig: sc, Include: s.Include, Exclude: s.Exclude})
+	}
+	if err := st.SyncSources(ctx, scs); err != nil {
+		return err
+	}
+	agg := aggregator.New(st, srcs, aggregator.Options{
+		Concurrency: cfg.Poll.Concurrency, PerHost: cfg.Poll.PerHost, Timeout: cfg.Poll.Timeout,
+		MaxBody: cfg.Poll.MaxBody, Location: cfg.Location,
+	})
+	if cpu != "" {
+		f, err := os.Create(cpu)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	start := time.Now()
+	results, err := agg.Poll(ctx, nil, force, nil)
+	took := time.Since(start)
+	if err != nil {
+		return err
+	}
+	n, failed := 0, 0
+	for _, r := range results {
+		n += r.New + r.Updated
+		if r.Err != nil {
+			failed++
+		}
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	fmt.Printf("sources=%d posts_written=%d failed=%d seconds=%.3f heap_sys_mib=%d total_alloc_mib=%d num_gc=%d\n",
+		len(results), n, failed, took.Seconds(), ms.HeapSys>>20, ms.TotalAlloc>>20, ms.NumGC)
+	if mem != "" {
+		f, err := os.Create(mem)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+			return err
+		}
+	}
+	return nil
+}
