@@ -71,6 +71,14 @@ func postsQuery(q storage.Query, limit int) (string, []any, error) {
 
 // Posts returns one page of posts matching q, newest first by (Published,
 // ID). Next is set when a further page exists.
+//
+// Search splits q.Search at white space; a post must match every term, in
+// its title or content text. A term with letters or digits and no lone CJK
+// character goes through the full-text index: CJK strings of two or more
+// characters match as substrings, other words as words or word prefixes
+// ("fox" finds "foxes"). Other terms (one CJK character, punctuation only)
+// fall back to a LIKE scan of title, content and summary. No input is a
+// syntax error.
 func (s *Store) Posts(ctx context.Context, q storage.Query) (storage.Page, error) {
 	if q.Limit <= 0 || q.Limit > math.MaxInt32-1 {
 		return storage.Page{}, fmt.Errorf("sqlite: posts: bad limit %d", q.Limit)
