@@ -17,6 +17,7 @@ import (
 
 	"github.com/refeed/refeed/aggregator"
 	"github.com/refeed/refeed/storage"
+	"github.com/refeed/refeed/storage/sqlite"
 )
 
 // stringList is a repeatable string flag.
@@ -58,37 +59,76 @@ func runPoll(ctx context.Context, e *env, fs *flag.FlagSet, args []string, pollS
 		return exitUsage
 	}
 	defer st.Close()
-	agg := aggregator.New(st, aggregatorSources(cfg), aggregatorOptions(e, cfg))
-
-	total := len(pollSources)
-	if total == 0 {
-		total = len(cfg.Sources)
-	}
-	progress := newPollProgress(e.stderr, total)
-	start := time.Now()
-	results, err := agg.Poll(ctx, pollSources, pollForce, progress.add)
-	progress.finish()
+	total, err := countDue(ctx, st, pollSources, pollForce, time.Now())
 	if err != nil {
 		e.log.Error("poll", "error", err)
 		return exitPartial
 	}
+	progress := newPollProgress(e.stderr, total)
+	if progress.bar != nil {
+		// Log lines go through the bar, so that they do not land in its middle.
+		pe := *e
+		if pe.log, err = newLogger(progress, e.logFormat, e.logLevel); err != nil {
+			e.log.Error("poll", "error", err)
+			return exitUsage
+		}
+		e = &pe
+	}
+	agg := aggregator.New(st, aggregatorSources(cfg), aggregatorOptions(e, cfg))
+	start := time.Now()
+	results, err := agg.Poll(ctx, pollSources, pollForce, progress.add)
+	progress.finish()
+	if err != nil && ctx.Err() == nil {
+		e.log.Error("poll", "error", err)
+		return exitPartial
+	}
 	failed := printSummary(e.stdout, results, time.Since(start))
+	if ctx.Err() != nil {
+		// Interrupted: what was stored stays; the rest is due next time.
+		e.log.Warn("poll interrupted; sources not polled are due on the next run", "polled", len(results))
+		return exitPartial
+	}
 	// Cron users run no serve, so poll applies [storage] keep and
 	// keep_per_source itself.
-	if ctx.Err() == nil {
-		if n := prune(ctx, e.log, st, cfg, time.Now()); n > 0 {
-			fmt.Fprintf(e.stdout, "%d old posts pruned\n", n)
-		}
+	if n := prune(ctx, e.log, st, cfg, time.Now()); n > 0 {
+		fmt.Fprintf(e.stdout, "%d old posts pruned\n", n)
 	}
-	if failed > 0 || ctx.Err() != nil {
+	if failed > 0 {
 		return exitPartial
 	}
 	return exitOK
 }
 
+// countDue returns how many of the named sources (all when names is empty)
+// Poll will poll: the due ones, or all with force. It mirrors
+// aggregator.Poll's choice, for the progress bar's total.
+func countDue(ctx context.Context, st *sqlite.Store, names []string, force bool, now time.Time) (int, error) {
+	stored, err := st.Sources(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("list sources: %w", err)
+	}
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	n := 0
+	for _, s := range stored {
+		if len(want) > 0 && !want[s.Name] {
+			continue
+		}
+		due := s.State.Status != storage.StatusGone && (s.State.NextPoll.IsZero() || !now.Before(s.State.NextPoll))
+		if force || due {
+			n++
+		}
+	}
+	return n, nil
+}
+
 // pollProgress is a progress bar on a terminal and nothing otherwise (the
-// aggregator logs one line per failure either way).
+// aggregator logs one line per failure either way). As an io.Writer it
+// writes log lines above the bar.
 type pollProgress struct {
+	w        io.Writer
 	mu       sync.Mutex
 	bar      *progressbar.ProgressBar
 	newPosts int
@@ -96,7 +136,7 @@ type pollProgress struct {
 }
 
 func newPollProgress(w io.Writer, total int) *pollProgress {
-	p := &pollProgress{}
+	p := &pollProgress{w: w}
 	if f, ok := w.(*os.File); ok && isatty.IsTerminal(f.Fd()) && total > 0 {
 		p.bar = progressbar.NewOptions(total,
 			progressbar.OptionSetWriter(w),
@@ -122,6 +162,16 @@ func (p *pollProgress) add(r aggregator.Result) {
 	}
 	p.bar.Describe(fmt.Sprintf("polling: %d new, %d errors", p.newPosts, p.errors))
 	_ = p.bar.Add(1)
+}
+
+// Write clears the bar, writes b (a log line) and draws the bar again below it.
+func (p *pollProgress) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_ = p.bar.Clear()
+	n, err := p.w.Write(b)
+	_ = p.bar.RenderBlank()
+	return n, err
 }
 
 func (p *pollProgress) finish() {

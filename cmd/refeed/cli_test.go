@@ -1,0 +1,129 @@
+package main
+
+import (
+	"encoding/json"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Every command's -h exits 0 and shows its synopsis, flags and an example.
+func TestHelp(t *testing.T) {
+	for _, c := range commands() {
+		args := [][]string{{c.name, "-h"}}
+		if c.name == "export" {
+			args = append(args, []string{"export", "jekyll", "-h"})
+		}
+		for _, a := range args {
+			r := runRefeed(t, a...)
+			out := r.stdout + r.stderr
+			if r.code != exitOK {
+				t.Errorf("refeed %s: exit %d\n%s", strings.Join(a, " "), r.code, out)
+			}
+			for _, want := range []string{"usage: refeed " + c.name, "-log-format", "example:\n  refeed " + c.name} {
+				if !strings.Contains(out, want) {
+					t.Errorf("refeed %s: output lacks %q:\n%s", strings.Join(a, " "), want, out)
+				}
+			}
+		}
+	}
+}
+
+func TestLogFlags(t *testing.T) {
+	_, cfg := siteDir(t, 8080, "")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"check", "-c", cfg, "-log-level", "loud"}, `-log-level "loud": use debug, info, warn or error`},
+		{[]string{"poll", "-c", cfg, "-log-format", "xml"}, `-log-format "xml": use text or json`},
+		{[]string{"version", "-log-level", "bogus"}, `-log-level "bogus"`},
+	} {
+		r := runRefeed(t, tc.args...)
+		if r.code != exitUsage || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("refeed %v: exit %d, stderr %q; want 2 and %q", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+}
+
+// -log-format json writes one JSON object per line; the summary on stdout
+// lists failures first, each group by name.
+func TestPollJSONLogsAndSummaryOrder(t *testing.T) {
+	broken := func(name string) string {
+		return "\n[[source]]\nname = \"" + name + "\"\nurl = \"file://samples/" + name + ".xml\"\ncategory = \"markets\"\n"
+	}
+	_, cfg := siteDir(t, 8080, broken("zz-missing")+broken("aa-missing"))
+	r := runRefeed(t, "poll", "-c", cfg, "-log-format", "json", "-log-level", "debug")
+	if r.code != exitPartial {
+		t.Fatalf("poll: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+	failures := 0
+	for _, line := range lines {
+		var rec struct {
+			Time, Level, Msg, Source string
+		}
+		if err := json.Unmarshal([]byte(line), &rec); err != nil || rec.Time == "" || rec.Level == "" || rec.Msg == "" {
+			t.Errorf("not a JSON log record (%v): %s", err, line)
+		}
+		if rec.Level == "WARN" && strings.HasSuffix(rec.Source, "-missing") {
+			failures++
+		}
+	}
+	if failures != 2 {
+		t.Errorf("%d failure records, want 2:\n%s", failures, r.stderr)
+	}
+
+	var order []string
+	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n")[1:] {
+		if f := strings.Fields(line); len(f) > 1 && f[1] != "sources" {
+			order = append(order, f[0]+" "+f[1])
+		}
+	}
+	want := []string{"aa-missing error", "zz-missing error", "chinatax ok", "markets ok", "shuiwu-policy ok"}
+	if strings.Join(order, ", ") != strings.Join(want, ", ") {
+		t.Errorf("summary order %q, want %q\n%s", order, want, r.stdout)
+	}
+	if !strings.Contains(r.stdout, "5 sources polled in ") || !strings.Contains(r.stdout, ": 10 new, 0 updated, 2 failed") {
+		t.Errorf("summary total line:\n%s", r.stdout)
+	}
+}
+
+// On a terminal poll draws a progress bar on stderr and clears it before the
+// summary; without one (the other tests) stderr has only log lines.
+func TestPollProgressOnTerminal(t *testing.T) {
+	script, err := exec.LookPath("script")
+	if err != nil {
+		t.Skip("script (util-linux) not installed: no pty to test on")
+	}
+	dir, cfg := siteDir(t, 8080, "")
+	cmd := exec.Command(script, "-qec", shellQuote(binary)+" poll -force -c "+shellQuote(cfg), filepath.Join(dir, "typescript"))
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("script: %v\n%s", err, out)
+	}
+	tty := string(out)
+	bar := strings.Index(tty, "polling")
+	summary := strings.Index(tty, "SOURCE")
+	if bar < 0 || summary < bar || !strings.Contains(tty, "/3)") {
+		t.Fatalf("no progress bar before the summary:\n%q", tty)
+	}
+	// The bar's last drawing is wiped with spaces before the summary.
+	if tail := tty[bar:summary]; !strings.HasSuffix(tail, strings.Repeat(" ", 20)+"\r") {
+		t.Errorf("bar not cleared before the summary:\n%q", tail)
+	}
+	if !strings.Contains(tty, "3 sources polled") {
+		t.Errorf("summary missing:\n%q", tty)
+	}
+
+	r := runRefeed(t, "poll", "-force", "-c", cfg)
+	if r.code != exitOK || r.stderr != "" || !strings.HasPrefix(r.stdout, "SOURCE") {
+		t.Errorf("poll without a terminal: exit %d, stderr %q, stdout %q", r.code, r.stderr, r.stdout)
+	}
+}
+
+// shellQuote quotes s for sh.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
