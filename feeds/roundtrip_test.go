@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/mmcdole/gofeed"
+
+	"github.com/refeed/refeed/internal/conformance"
 )
 
 // TestRoundTrip renders each format, parses it back with gofeed (what the
@@ -115,16 +117,7 @@ func TestEmptyFeedParses(t *testing.T) {
 // RSS and JSON Feed rules, feedparser) over the rendered feeds when it is
 // installed, and wants no errors and no warnings.
 func TestConformance(t *testing.T) {
-	checker := "/work/shared/conformance/check-feed"
-	if _, err := os.Stat(checker); err != nil {
-		t.Skip("check-feed not available")
-	}
-	if _, err := exec.LookPath("jing"); err != nil {
-		t.Skip("jing not installed (run install-deps.sh)")
-	}
-	if err := exec.Command("/usr/bin/python3", "-c", "import feedparser, lxml").Run(); err != nil {
-		t.Skip("python3-feedparser/lxml not installed")
-	}
+	checker := conformance.CheckFeed(t)
 	dir := t.TempDir()
 	for _, fm := range formats {
 		for name, f := range map[string]Feed{"category": testFeed(fm.ext), "empty": emptyFeed(fm.ext), "nohub": noHubFeed(fm.ext)} {

@@ -302,3 +302,10 @@ func (s *Server) currentPages() *feeds.Pages {
 	defer s.mu.RUnlock()
 	return s.pages
 }
+
+// queryWithLimit is the listing's query for its newest n posts.
+func (l listing) queryWithLimit(n int) storage.Query {
+	q := l.query()
+	q.Limit = n
+	return q
+}
