@@ -71,7 +71,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	s := &Store{path: path, now: o.now}
 
 	var err error
-	s.write, err = openDB(ctx, path, o.busyTimeout, "immediate")
+	s.write, err = openDB(ctx, path, o.busyTimeout, "immediate", writeCacheKiB)
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +84,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: migrate %s: %w", path, err)
 	}
 
-	s.read, err = openDB(ctx, path, o.busyTimeout, "deferred")
+	s.read, err = openDB(ctx, path, o.busyTimeout, "deferred", readCacheKiB)
 	if err != nil {
 		s.write.Close()
 		return nil, err
@@ -101,15 +101,25 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	return s, nil
 }
 
+// Page cache per connection. The writer mostly appends (new rows, new search
+// index segments) and needs little more than the indexes' upper levels: 8 MB
+// instead of 16 cut the peak RSS of a 25,000-post first poll (bench/ingest)
+// from 73 to 58 MiB at no measurable cost in time. Readers keep more, for
+// serving.
+const (
+	writeCacheKiB = 8000
+	readCacheKiB  = 16000
+)
+
 // openDB opens a pool on path with refeed's pragmas and pings it.
-func openDB(ctx context.Context, path string, busy time.Duration, txlock string) (*sql.DB, error) {
+func openDB(ctx context.Context, path string, busy time.Duration, txlock string, cacheKiB int) (*sql.DB, error) {
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()))
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "temp_store(MEMORY)")
-	q.Add("_pragma", "cache_size(-16000)") // 16 MB per connection
+	q.Add("_pragma", fmt.Sprintf("cache_size(-%d)", cacheKiB))
 	q.Set("_txlock", txlock)
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 	db, err := sql.Open("sqlite", dsn)
