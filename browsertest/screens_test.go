@@ -99,11 +99,16 @@ func (b *browser) shoot(t *testing.T, dir string, n int, page string) {
 		if err != nil {
 			t.Fatalf("%s %s: contrast: %v", page, v.name, err)
 		}
+		lowest := contrast{Ratio: 21}
 		for _, c := range cs {
+			if c.Ratio < lowest.Ratio {
+				lowest = c
+			}
 			if c.Ratio < minContrast {
 				t.Errorf("%s %s: %s has contrast %.2f:1 (%s on %s), want ≥ %.1f", page, v.name, c.Sel, c.Ratio, c.FG, c.BG, minContrast)
 			}
 		}
+		t.Logf("%s %s: %dpx window, content %dpx wide, lowest text contrast %.1f:1 (%s)", page, v.name, p.ViewWidth, p.ScrollWidth, lowest.Ratio, lowest.Sel)
 		png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
 		if err != nil {
 			t.Fatalf("%s %s: screenshot: %v", page, v.name, err)
