@@ -28,7 +28,7 @@ const renderTimeout = 15 * time.Second
 type listing struct {
 	kind        string
 	name        string
-	title       string
+	title       string // its own title: the category's, the tag, the source's name; the site's
 	description string
 	sources     []string // names of the sources behind it; nil: all
 }
@@ -62,7 +62,6 @@ func (l listing) query() storage.Query {
 func (s *Server) lookup(kind, name string) (listing, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	site := s.opts.Site.Title
 	switch kind {
 	case kindCategory:
 		c, ok := s.cats[name]
@@ -75,20 +74,20 @@ func (s *Server) lookup(kind, name string) (listing, error) {
 				names = append(names, src.Name)
 			}
 		}
-		return listing{kind: kind, name: name, title: site + " · " + c.Title, description: c.Description, sources: names}, nil
+		return listing{kind: kind, name: name, title: c.Title, description: c.Description, sources: names}, nil
 	case kindTag:
 		names, ok := s.tags[name]
 		if !ok {
 			return listing{}, errNotFound(fmt.Sprintf("no tag %q", name))
 		}
-		return listing{kind: kind, name: name, title: site + " · " + name, sources: names}, nil
+		return listing{kind: kind, name: name, title: name, sources: names}, nil
 	case kindSource:
 		if _, ok := s.srcs[name]; !ok {
 			return listing{}, errNotFound(fmt.Sprintf("no source %q", name))
 		}
-		return listing{kind: kind, name: name, title: site + " · " + name, sources: []string{name}}, nil
+		return listing{kind: kind, name: name, title: name, sources: []string{name}}, nil
 	}
-	return listing{kind: kindSite, title: site, description: s.opts.Site.Description}, nil
+	return listing{kind: kindSite, title: s.opts.Site.Title, description: s.opts.Site.Description}, nil
 }
 
 func (s *Server) handleSiteFeed(ext string) http.HandlerFunc {
@@ -183,8 +182,8 @@ func (s *Server) renderListing(ctx context.Context, opts Options, l listing, ext
 			nextURL = base + pagePath + p.query(next)
 		}
 		title := l.title
-		if l.kind == kindSearch {
-			title = opts.Site.Title
+		if l.kind == kindSource {
+			title = s.sourceTitle(ctx, l.name)
 		}
 		err = s.currentPages().List(&buf, feeds.ListData{
 			Kind: l.kind, Title: title, Description: l.description, Query: p.q,
@@ -233,8 +232,11 @@ func (s *Server) feedFor(ctx context.Context, opts Options, l listing, ext strin
 	title := l.title
 	if l.kind == kindSource {
 		if src, ok := byName[l.name]; ok && src.State.Title != "" {
-			title = opts.Site.Title + " · " + src.State.Title
+			title = src.State.Title
 		}
+	}
+	if l.kind != kindSite {
+		title = opts.Site.Title + " · " + title
 	}
 	if p.q != "" {
 		title += " · " + p.q
@@ -308,4 +310,18 @@ func (l listing) queryWithLimit(n int) storage.Query {
 	q := l.query()
 	q.Limit = n
 	return q
+}
+
+// sourceTitle is a source's feed title as last polled, or its name.
+func (s *Server) sourceTitle(ctx context.Context, name string) string {
+	srcs, err := s.store.Sources(ctx)
+	if err != nil {
+		return name
+	}
+	for _, src := range srcs {
+		if src.Name == name && src.State.Title != "" {
+			return src.State.Title
+		}
+	}
+	return name
 }

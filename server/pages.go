@@ -131,7 +131,7 @@ func (s *Server) renderPost(ctx context.Context, opts Options, id string) (*enti
 		d.Tags = append(d.Tags, feeds.Link{Title: t, URL: feeds.TagURL(base, t)})
 	}
 	for _, name := range p.Sources {
-		d.Sources = append(d.Sources, feeds.Link{Title: name, URL: feeds.SourceURL(base, name)})
+		d.Sources = append(d.Sources, feeds.Link{Title: s.sourceTitle(ctx, name), URL: feeds.SourceURL(base, name)})
 	}
 	var buf bytes.Buffer
 	if err := s.currentPages().Post(&buf, d); err != nil {
