@@ -168,18 +168,23 @@ req1=$(kv requests "$stats1")
 ips=$(awk -v n="$stored" -v w="$wall1" 'BEGIN { printf "%.0f", n / w }')
 bare_ips=$(kv items_per_s "$bare_line")
 ratio=$(awk -v a="$ips" -v b="$bare_ips" 'BEGIN { printf "%.2f", a / b }')
+# Per CPU-second: what a busy, shared machine disturbs least.
+ipc=$(awk -v n="$stored" -v c="$cpu1" 'BEGIN { printf "%.0f", n / c }')
+bare_ipc=$(kv items_per_cpu_s "$bare_line")
+ratio_cpu=$(awk -v a="$ipc" -v b="$bare_ipc" 'BEGIN { printf "%.2f", a / b }')
+load=$(cut -d' ' -f1-3 /proc/loadavg)
 cores=$(nproc)
 
 verdict() { if awk "BEGIN { exit !($1) }"; then echo "ok"; else echo "MISSED"; fi; }
-row() { printf '%-12s %-16s %-34s %-12s %s\n' "$@"; }
+row() { printf '%-12s %-15s %-50s %-10s %s\n' "$@"; }
 
 echo
-echo "refeed ingest benchmark: $SOURCES sources × $ITEMS items (avg feed $((avg_feed / 1024)) KiB), $cores cores, poll.concurrency $CONCURRENCY, poll.per_host $PER_HOST"
+echo "refeed ingest benchmark: $SOURCES sources × $ITEMS items (avg feed $((avg_feed / 1024)) KiB), $cores cores (load average $load), poll.concurrency $CONCURRENCY, poll.per_host $PER_HOST"
 echo
 row "" "" "measured" "target" ""
 row "first poll" "wall" "${wall1} s (in-process ${in1})" "" ""
 row "" "items/s" "${ips}" ">= 5000" "$(verdict "$ips >= 5000")"
-row "" "CPU user+sys" "${cpu1} s" "" ""
+row "" "CPU user+sys" "${cpu1} s (${ipc} items per CPU-second)" "" ""
 row "" "stored/served" "${stored} / ${served_items}" "equal" "$(verdict "$stored == $served_items")"
 row "" "new/upd/failed" "${new1} / ${upd1} / ${fail1} (${req1} requests)" "" ""
 row "" "peak RSS" "$((rss1 / 1024)) MiB" "< 64 MiB" "$(verdict "$rss1 < 65536")"
@@ -187,6 +192,6 @@ row "second poll" "wall" "${wall2} s (in-process ${in2})" "< 0.3 s" "$(verdict "
 row "" "requests" "${req2}: ${cond2} conditional, ${nm2} 304" "all 304" "$(verdict "$nm2 == $SOURCES && $req2 == $SOURCES")"
 row "" "posts written" "$((new2 + upd2)) (${new2} new, ${upd2} updated)" "0" "$(verdict "$new2 + $upd2 == 0 && $fail2 == 0")"
 row "" "CPU, peak RSS" "${cpu2} s, $((rss2 / 1024)) MiB" "" ""
-row "bare gofeed" "items/s" "${bare_ips} ($(kv workers "$bare_line") goroutines)" "" ""
-row "pipeline" "vs gofeed" "${ratio}x" ">= 0.3x" "$(verdict "$ratio >= 0.3")"
+row "bare gofeed" "items/s" "${bare_ips} ($(kv workers "$bare_line") goroutines; ${bare_ipc} per CPU-second)" "" ""
+row "pipeline" "vs gofeed" "${ratio}x (per CPU-second ${ratio_cpu}x)" ">= 0.3x" "$(verdict "$ratio >= 0.3")"
 row "database" "size" "$((db_bytes / 1024 / 1024)) MiB" "" ""

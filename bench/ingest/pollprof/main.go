@@ -38,6 +38,7 @@ func run(ctx context.Context, cfgPath, cpu, mem string, force bool) error {
 	if err != nil {
 		return err
 	}
+	t0 := time.Now()
 	st, err := sqlite.Open(ctx, cfg.Storage.Path)
 	if err != nil {
 		return err
@@ -50,9 +51,11 @@ func run(ctx context.Context, cfgPath, cpu, mem string, force bool) error {
 		scs = append(scs, sc)
 		srcs = append(srcs, aggregator.Source{SourceConfig: sc, Include: s.Include, Exclude: s.Exclude})
 	}
+	t1 := time.Now()
 	if err := st.SyncSources(ctx, scs); err != nil {
 		return err
 	}
+	t2 := time.Now()
 	agg := aggregator.New(st, srcs, aggregator.Options{
 		Concurrency: cfg.Poll.Concurrency, PerHost: cfg.Poll.PerHost, Timeout: cfg.Poll.Timeout,
 		MaxBody: cfg.Poll.MaxBody, Location: cfg.Location,
@@ -83,6 +86,7 @@ func run(ctx context.Context, cfgPath, cpu, mem string, force bool) error {
 	}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
+	fmt.Printf("open=%.3fs sync=%.3fs ", t1.Sub(t0).Seconds(), t2.Sub(t1).Seconds())
 	fmt.Printf("sources=%d posts_written=%d failed=%d seconds=%.3f heap_sys_mib=%d total_alloc_mib=%d num_gc=%d\n",
 		len(results), n, failed, took.Seconds(), ms.HeapSys>>20, ms.TotalAlloc>>20, ms.NumGC)
 	if mem != "" {
