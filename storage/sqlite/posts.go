@@ -69,6 +69,16 @@ func postsQuery(q storage.Query, limit int) (string, []any, error) {
 	return b.String(), args, nil
 }
 
+// usesIndex reports whether a search goes through the full-text index.
+func usesIndex(search string) bool {
+	for _, term := range searchTerms(strings.ReplaceAll(search, "\x00", "")) {
+		if indexable(term) {
+			return true
+		}
+	}
+	return false
+}
+
 // Posts returns one page of posts matching q, newest first by (Published,
 // ID). Next is set when a further page exists.
 //
@@ -86,6 +96,12 @@ func (s *Store) Posts(ctx context.Context, q storage.Query) (storage.Page, error
 	query, args, err := postsQuery(q, q.Limit+1)
 	if err != nil {
 		return storage.Page{}, fmt.Errorf("sqlite: posts: %w", err)
+	}
+	if s.ix != nil && usesIndex(q.Search) {
+		// Posts saved before this search began must be found.
+		if err := s.catchUp(ctx); err != nil {
+			return storage.Page{}, fmt.Errorf("sqlite: posts: %w", err)
+		}
 	}
 	posts, err := s.queryPosts(ctx, query, args...)
 	if err != nil {

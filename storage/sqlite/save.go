@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/refeed/refeed/storage"
@@ -55,7 +54,7 @@ func (s *Store) SavePoll(ctx context.Context, source string, state storage.Sourc
 				return fmt.Errorf("post %q: %w", posts[i].Key, err)
 			}
 		}
-		if err := sv.index(); err != nil {
+		if err := sv.enqueue(); err != nil {
 			return err
 		}
 		if _, err := w.updateSource.ExecContext(ctx,
@@ -72,49 +71,38 @@ func (s *Store) SavePoll(ctx context.Context, source string, state storage.Sourc
 	if err != nil {
 		return storage.SaveStats{}, fmt.Errorf("sqlite: save poll of %q: %w", source, err)
 	}
+	if s.ix != nil && st.New+st.Updated > 0 {
+		s.ix.poke()
+	}
 	return st, nil
 }
 
 // saver holds what SavePoll needs for each post of one source.
 type saver struct {
-	ctx    context.Context
-	w      *writeStmts
-	source string
-	now    time.Time
-	fts    []ftsDoc // search index writes, done last
+	ctx     context.Context
+	w       *writeStmts
+	source  string
+	now     time.Time
+	added   []int64 // rowids of new posts, for the search index
+	changed []int64 // rowids of updated posts
 }
 
-// ftsDoc is a post to (re)index.
-type ftsDoc struct {
-	rid                     int64
-	update                  bool
-	title, content, summary string
-}
-
-// index writes the search index entries of the poll's new and changed posts.
-// They are written after every other statement of the transaction, in rowid
-// order: FTS5 flushes its in-memory index to a new segment whenever a
-// statement opens a savepoint (any statement with a trigger does) or rowids
-// go backwards, and one segment per post would make every poll pay for
-// merges.
-func (sv *saver) index() error {
-	ctx, w := sv.ctx, sv.w
-	sort.SliceStable(sv.fts, func(i, j int) bool { return sv.fts[i].rid < sv.fts[j].rid })
-	for i := 0; i < len(sv.fts); i++ {
-		d := sv.fts[i]
-		// A post changed twice in one poll: index its last text; delete the
-		// old entry only if it was indexed before this poll.
-		for i+1 < len(sv.fts) && sv.fts[i+1].rid == d.rid {
-			i++
-			d.title, d.content, d.summary = sv.fts[i].title, sv.fts[i].content, sv.fts[i].summary
+// enqueue queues the poll's new and changed posts for the search index,
+// which the store builds outside SavePoll (index.go).
+func (sv *saver) enqueue() error {
+	for _, q := range []struct {
+		rids    []int64
+		indexed bool
+	}{{sv.added, false}, {sv.changed, true}} {
+		if len(q.rids) == 0 {
+			continue
 		}
-		if d.update {
-			if _, err := w.deleteFTS.ExecContext(ctx, d.rid); err != nil {
-				return fmt.Errorf("unindex: %w", err)
-			}
+		b, err := json.Marshal(q.rids)
+		if err != nil {
+			return fmt.Errorf("queue for search: %w", err)
 		}
-		if _, err := w.insertFTS.ExecContext(ctx, d.rid, bigrams(d.title), searchText(d.content, d.summary)); err != nil {
-			return fmt.Errorf("index: %w", err)
+		if _, err := sv.w.enqueue.ExecContext(sv.ctx, string(b), q.indexed); err != nil {
+			return fmt.Errorf("queue for search: %w", err)
 		}
 	}
 	return nil
@@ -210,7 +198,7 @@ func (sv *saver) save(p *storage.Post, st *storage.SaveStats) error {
 	if err != nil {
 		return fmt.Errorf("insert: %w", err)
 	}
-	sv.fts = append(sv.fts, ftsDoc{rid: rid, title: p.Title, content: p.Content, summary: p.Summary})
+	sv.added = append(sv.added, rid)
 	st.New++
 	return sv.credit(id, p.Key, hash, published.UnixNano())
 }
@@ -233,7 +221,7 @@ func (sv *saver) update(f found, p *storage.Post, hash string) error {
 		updated.UnixNano(), hash, f.rid); err != nil {
 		return fmt.Errorf("update: %w", err)
 	}
-	sv.fts = append(sv.fts, ftsDoc{rid: f.rid, update: true, title: p.Title, content: p.Content, summary: p.Summary})
+	sv.changed = append(sv.changed, f.rid)
 	return nil
 }
 

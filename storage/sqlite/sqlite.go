@@ -32,6 +32,7 @@ type Store struct {
 	read  *sql.DB // several connections: all reads
 	now   func() time.Time
 	stmts writeStmts
+	ix    *indexer // background search indexing; nil for an old schema
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -97,6 +98,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 			s.Close()
 			return nil, fmt.Errorf("sqlite: prepare %s: %w", path, err)
 		}
+		s.startIndexer()
 	}
 	return s, nil
 }
@@ -134,8 +136,10 @@ func openDB(ctx context.Context, path string, busy time.Duration, txlock string,
 }
 
 // Close releases the database. It checkpoints the WAL via the last
-// connection's close.
+// connection's close. Posts still queued for the search index stay queued
+// for the next Open (see index.go).
 func (s *Store) Close() error {
+	s.stopIndexer()
 	s.stmts.close()
 	var errs []error
 	if s.read != nil {
@@ -168,8 +172,17 @@ func bumpVersion(ctx context.Context, tx *sql.Tx) error {
 }
 
 // inTx runs fn in a write transaction and commits it, or rolls back if fn
-// fails.
+// fails. The background indexer waits while such transactions run.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if s.ix != nil {
+		s.ix.writeBegins()
+		defer s.ix.writeEnds()
+	}
+	return s.tx(ctx, fn)
+}
+
+// tx is inTx without telling the background indexer.
+func (s *Store) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)

@@ -17,8 +17,7 @@ type writeStmts struct {
 	byID         *sql.Stmt
 	insertPost   *sql.Stmt
 	updatePost   *sql.Stmt
-	insertFTS    *sql.Stmt
-	deleteFTS    *sql.Stmt
+	enqueue      *sql.Stmt
 	insertCredit *sql.Stmt
 	updateCredit *sql.Stmt
 	updateSource *sql.Stmt
@@ -56,8 +55,12 @@ func (w *writeStmts) statements() []struct {
 			ON CONFLICT (id) DO NOTHING`},
 		{&w.updatePost, `UPDATE posts SET title = ?, content = ?, summary = ?, author = ?, image = ?,
 			enclosures = ?, updated = ?, hash = ? WHERE rid = ?`},
-		{&w.insertFTS, `INSERT INTO posts_fts (rowid, title, body) VALUES (?, ?, ?)`},
-		{&w.deleteFTS, `DELETE FROM posts_fts WHERE rowid = ?`},
+		// Queue posts for the search index (index.go): ?1 is a JSON array
+		// of rowids, ?2 whether the index holds them already. A post
+		// queued before keeps its entry: if it was not indexed yet, it
+		// still is not.
+		{&w.enqueue, `INSERT INTO search_queue (rid, indexed) SELECT value, ?2 FROM json_each(?1) WHERE 1
+			ON CONFLICT (rid) DO NOTHING`},
 		// The trigger post_sources_list adds the category and tag rows.
 		{&w.insertCredit, `INSERT INTO post_sources (post_id, source, key, hash, published) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (post_id, source) DO UPDATE SET key = excluded.key, hash = excluded.hash`},
