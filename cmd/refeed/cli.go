@@ -50,8 +50,8 @@ func noFlags(run runFunc) func(*flag.FlagSet) runFunc {
 
 func commands() []command {
 	return []command{
-		{name: "serve", args: "[-c FILE]", summary: "poll on schedule and serve HTTP until SIGINT/SIGTERM; SIGHUP re-reads the config",
-			example: "refeed serve -c /etc/refeed/config.toml", setup: noFlags(runServe)},
+		{name: "serve", args: "[-c FILE] [-poll=false]", summary: "poll on schedule and serve HTTP until SIGINT/SIGTERM; SIGHUP re-reads the config",
+			example: "refeed serve -c /etc/refeed/config.toml", setup: serveSetup},
 		{name: "poll", args: "[-c FILE] [-source NAME]... [-force]", summary: "poll the due sources (or the named ones) once and exit",
 			example: "refeed poll -source chinatax -force", setup: pollSetup},
 		{name: "check", args: "[-c FILE]", summary: "validate the config and exit",

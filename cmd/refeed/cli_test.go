@@ -2,10 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // Every command's -h exits 0 and shows its synopsis, flags and an example.
@@ -126,4 +129,32 @@ func TestPollProgressOnTerminal(t *testing.T) {
 // shellQuote quotes s for sh.
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// serve -poll=false only serves; posts stored by `refeed poll` from cron
+// show up in its feeds without a reload.
+func TestServeWithoutPoller(t *testing.T) {
+	port := freePort(t)
+	_, cfg := siteDir(t, port, "")
+	p := startRefeed(t, "serve", "-poll=false", "-c", cfg)
+	s := &serveProc{base: fmt.Sprintf("http://127.0.0.1:%d", port)}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, code := s.get(t, "/healthz"); code == 200 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond) // a poller, if any, would have polled by now
+	if titles, _ := feedItems(t, s, "/feed.json"); len(titles) != 0 {
+		t.Fatalf("serve -poll=false polled: %q", titles)
+	}
+	if r := runRefeed(t, "poll", "-c", cfg); r.code != exitOK {
+		t.Fatalf("poll: exit %d\n%s", r.code, r.stderr)
+	}
+	waitItems(t, s, "/feed.json", 10)
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if r := p.wait(t, shutdownTimeout); r.code != exitOK {
+		t.Errorf("serve: exit %d\n%s", r.code, r.stderr)
+	}
 }

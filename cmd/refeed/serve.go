@@ -27,7 +27,14 @@ const (
 	shutdownTimeout   = 15 * time.Second
 )
 
-func runServe(ctx context.Context, e *env, fs *flag.FlagSet, args []string) int {
+func serveSetup(fs *flag.FlagSet) runFunc {
+	poll := fs.Bool("poll", true, "poll the sources on schedule; -poll=false only serves, and refeed poll runs from cron or a timer")
+	return func(ctx context.Context, e *env, fs *flag.FlagSet, args []string) int {
+		return runServe(ctx, e, fs, args, *poll)
+	}
+}
+
+func runServe(ctx context.Context, e *env, fs *flag.FlagSet, args []string, poll bool) int {
 	if !e.noArgs(fs, args) {
 		return exitUsage
 	}
@@ -69,17 +76,19 @@ func runServe(ctx context.Context, e *env, fs *flag.FlagSet, args []string) int 
 		ErrorLog:          slog.NewLogLogger(e.log.Handler(), slog.LevelWarn),
 	}
 	e.log.Info("serving", "url", "http://"+ln.Addr().String()+"/", "base_url", cfg.BaseURL,
-		"config", cfg.Path, "database", cfg.Storage.Path, "sources", len(cfg.Sources))
+		"config", cfg.Path, "database", cfg.Storage.Path, "sources", len(cfg.Sources), "poll", poll)
 
 	// Background work stops on its own context, after the HTTP server drained.
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	hubClient := &http.Client{Timeout: 15 * time.Second}
-	wg.Go(func() {
-		if err := agg.Run(bg); err != nil && !errors.Is(err, context.Canceled) {
-			e.log.Error("poller stopped", "error", err)
-		}
-	})
+	if poll {
+		wg.Go(func() {
+			if err := agg.Run(bg); err != nil && !errors.Is(err, context.Canceled) {
+				e.log.Error("poller stopped", "error", err)
+			}
+		})
+	}
 	changed, reloaded := make(chan struct{}, 1), make(chan struct{}, 1)
 	wg.Go(func() {
 		for {
