@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/refeed/refeed/config"
 )
 
 // Every command's -h exits 0 and shows its synopsis, flags and an example.
@@ -156,5 +158,31 @@ func TestServeWithoutPoller(t *testing.T) {
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	if r := p.wait(t, shutdownTimeout); r.code != exitOK {
 		t.Errorf("serve: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+func TestRestartKeys(t *testing.T) {
+	base := func() *config.Config {
+		c := &config.Config{}
+		c.Server.Listen, c.Storage.Path = "127.0.0.1:8080", "/var/lib/refeed/refeed.db"
+		c.Poll.Concurrency, c.Poll.PerHost, c.Poll.Timeout, c.Poll.MaxBody = 8, 2, 30*time.Second, 10<<20
+		return c
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(*config.Config)
+		want string
+	}{
+		{"nothing", func(*config.Config) {}, ""},
+		{"applied by reload", func(c *config.Config) { c.Title, c.Poll.Interval, c.Storage.Keep = "x", time.Minute, time.Hour }, ""},
+		{"listen", func(c *config.Config) { c.Server.Listen = ":9090" }, "server.listen"},
+		{"database and poller", func(c *config.Config) { c.Storage.Path, c.Poll.Timeout, c.Poll.UserAgent = "x.db", time.Second, "bot" },
+			"storage.path poll.timeout poll.user_agent"},
+	} {
+		next := base()
+		tc.edit(next)
+		if got := strings.Join(restartKeys(base(), next), " "); got != tc.want {
+			t.Errorf("%s: restartKeys = %q, want %q", tc.name, got, tc.want)
+		}
 	}
 }

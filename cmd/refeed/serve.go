@@ -125,8 +125,8 @@ func runServe(ctx context.Context, e *env, fs *flag.FlagSet, args []string, poll
 					e.log.Error("reload refused: config has errors; keeping the running config", "config", e.configPath, "error", err.Error())
 					continue
 				}
-				if next.Server.Listen != current.Server.Listen {
-					e.log.Warn("reload: server.listen changed; restart to apply it", "listen", current.Server.Listen)
+				if keys := restartKeys(cfg, next); len(keys) > 0 {
+					e.log.Warn("reload: some changes need a restart; until then the values serve started with stay", "keys", keys)
 				}
 				if err := st.SyncSources(bg, sourceConfigs(next)); err != nil {
 					e.log.Error("reload failed", "error", err)
