@@ -2,6 +2,7 @@ package server
 
 import (
 	"container/list"
+	"strconv"
 	"sync"
 
 	"golang.org/x/sync/singleflight"
@@ -14,22 +15,39 @@ type renderCache struct {
 	max     int64
 	used    int64
 	order   *list.List // front: most recent
-	entries map[string]*list.Element
+	entries map[cacheKey]*list.Element
 	group   singleflight.Group
 
 	hits, misses int64
 }
 
 type cacheItem struct {
-	key string
+	key cacheKey
 	e   *entity
+}
+
+// cacheKey names one rendered response. It is a comparable struct, not a
+// string, so that a cache hit builds no key.
+type cacheKey struct {
+	version   int64 // the store's version the render saw
+	kind      string
+	name      string
+	ext       string
+	limit     int
+	before, q string
+}
+
+// String is the key for singleflight, built only on a miss.
+func (k cacheKey) String() string {
+	return strconv.FormatInt(k.version, 10) + "|" + k.kind + "|" + k.name + "|" + k.ext + "|" +
+		strconv.Itoa(k.limit) + "|" + k.before + "|" + k.q
 }
 
 func newRenderCache(max int64) *renderCache {
 	if max <= 0 {
 		max = 64 << 20
 	}
-	return &renderCache{max: max, order: list.New(), entries: map[string]*list.Element{}}
+	return &renderCache{max: max, order: list.New(), entries: map[cacheKey]*list.Element{}}
 }
 
 // reset drops every entry; a positive max also changes the bound.
@@ -40,11 +58,11 @@ func (c *renderCache) reset(max int64) {
 		c.max = max
 	}
 	c.order.Init()
-	c.entries = map[string]*list.Element{}
+	c.entries = map[cacheKey]*list.Element{}
 	c.used = 0
 }
 
-func (c *renderCache) get(key string) (*entity, bool) {
+func (c *renderCache) get(key cacheKey) (*entity, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	el, ok := c.entries[key]
@@ -57,7 +75,7 @@ func (c *renderCache) get(key string) (*entity, bool) {
 	return el.Value.(*cacheItem).e, true
 }
 
-func (c *renderCache) put(key string, e *entity) {
+func (c *renderCache) put(key cacheKey, e *entity) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e.size() > c.max/4 {
@@ -87,11 +105,11 @@ func (c *renderCache) stats() (hits, misses, used int64) {
 
 // getOrRender returns the cached entity for key or renders it once, however
 // many callers ask at the same time.
-func (c *renderCache) getOrRender(key string, render func() (*entity, error)) (*entity, bool, error) {
+func (c *renderCache) getOrRender(key cacheKey, render func() (*entity, error)) (*entity, bool, error) {
 	if e, ok := c.get(key); ok {
 		return e, true, nil
 	}
-	v, err, _ := c.group.Do(key, func() (any, error) {
+	v, err, _ := c.group.Do(key.String(), func() (any, error) {
 		if e, ok := c.get(key); ok {
 			return e, nil
 		}

@@ -19,14 +19,17 @@ import (
 // own address so feed links resolve.
 func liveServer(t *testing.T, st *fakeStore) string {
 	t.Helper()
+	// The handler is complete before the server starts: setting it from
+	// here while the server runs would be a data race.
 	var h http.Handler
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	t.Cleanup(ts.Close)
 	s := newTestServer(t, st)
 	opts := s.options()
-	opts.Site.BaseURL = ts.URL
+	opts.Site.BaseURL = "http://" + ts.Listener.Addr().String()
 	s.SetOptions(opts)
 	h = s
+	ts.Start()
 	return ts.URL
 }
 

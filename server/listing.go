@@ -5,7 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strconv"
+	"net/url"
 	"time"
 
 	"github.com/refeed/refeed/feeds"
@@ -68,13 +68,7 @@ func (s *Server) lookup(kind, name string) (listing, error) {
 		if !ok {
 			return listing{}, errNotFound(fmt.Sprintf("no category %q", name))
 		}
-		var names []string
-		for _, src := range s.opts.Sources {
-			if src.Category == name {
-				names = append(names, src.Name)
-			}
-		}
-		return listing{kind: kind, name: name, title: c.Title, description: c.Description, sources: names}, nil
+		return listing{kind: kind, name: name, title: c.Title, description: c.Description, sources: s.catSrcs[name]}, nil
 	case kindTag:
 		names, ok := s.tags[name]
 		if !ok {
@@ -122,13 +116,17 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 // serveListing serves one listing in one format from the render cache.
 func (s *Server) serveListing(w http.ResponseWriter, r *http.Request, l listing, ext string) {
 	opts := s.options()
-	p, err := parseList(r.URL.Query(), opts.Items, opts.MaxItems)
+	var query url.Values // nil: no query string, nothing to parse
+	if r.URL.RawQuery != "" {
+		query = r.URL.Query()
+	}
+	p, err := parseList(query, opts.Items, opts.MaxItems)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	version := s.currentVersion(r.Context())
-	key := strconv.FormatInt(version, 10) + "|" + l.kind + "|" + l.name + "|" + ext + "|" + p.key()
+	key := cacheKey{version: version, kind: l.kind, name: l.name, ext: ext, limit: p.limit, before: p.rawBef, q: p.q}
 	e, _, err := s.cache.getOrRender(key, func() (*entity, error) {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), renderTimeout)
 		defer cancel()
@@ -217,13 +215,9 @@ func (s *Server) renderListing(ctx context.Context, opts Options, l listing, ext
 // feedFor assembles what a feed renderer needs.
 func (s *Server) feedFor(ctx context.Context, opts Options, l listing, ext string, p listParams, next string, posts []storage.Post) (feeds.Feed, error) {
 	base := opts.Site.BaseURL
-	srcs, err := s.store.Sources(ctx)
+	byName, err := s.sourcesByName(ctx)
 	if err != nil {
 		return feeds.Feed{}, fmt.Errorf("sources: %w", err)
-	}
-	byName := make(map[string]storage.Source, len(srcs))
-	for _, src := range srcs {
-		byName[src.Name] = src
 	}
 	cats := make(map[string]string, len(opts.Categories))
 	for _, c := range opts.Categories {
@@ -314,14 +308,12 @@ func (l listing) queryWithLimit(n int) storage.Query {
 
 // sourceTitle is a source's feed title as last polled, or its name.
 func (s *Server) sourceTitle(ctx context.Context, name string) string {
-	srcs, err := s.store.Sources(ctx)
+	byName, err := s.sourcesByName(ctx)
 	if err != nil {
 		return name
 	}
-	for _, src := range srcs {
-		if src.Name == name && src.State.Title != "" {
-			return src.State.Title
-		}
+	if src, ok := byName[name]; ok && src.State.Title != "" {
+		return src.State.Title
 	}
 	return name
 }

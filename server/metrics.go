@@ -18,6 +18,7 @@ type Metrics struct {
 	items     *prometheus.CounterVec
 	fetchTime prometheus.Histogram
 	requests  *prometheus.CounterVec
+	codes     [600]string // status code → label, so counting allocates nothing
 }
 
 // NewMetrics builds a registry with Go and process collectors and refeed's own metrics.
@@ -37,6 +38,9 @@ func NewMetrics() *Metrics {
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "refeed_http_requests_total", Help: "HTTP requests by route and status.",
 		}, []string{"route", "status"}),
+	}
+	for code := range m.codes {
+		m.codes[code] = strconv.Itoa(code)
 	}
 	m.reg.MustRegister(m.polls, m.items, m.fetchTime, m.requests,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -82,18 +86,24 @@ func (r *statusRecorder) WriteHeader(code int) {
 	r.ResponseWriter.WriteHeader(code)
 }
 
-// instrument counts requests by matched route pattern and status.
-func (m *Metrics) instrument(mux *http.ServeMux, next http.Handler) http.Handler {
+// instrument counts requests by matched route pattern and status. The mux
+// records the pattern it matched in r.Pattern (the same one mux.Handler
+// would return), so the route is not looked up twice.
+func (m *Metrics) instrument(mux *http.ServeMux) http.Handler {
 	if m == nil {
-		return next
+		return mux
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(rec, r)
-		_, pattern := mux.Handler(r)
+		mux.ServeHTTP(rec, r)
+		pattern := r.Pattern
 		if pattern == "" {
 			pattern = "unmatched"
 		}
-		m.requests.WithLabelValues(pattern, strconv.Itoa(rec.status)).Inc()
+		code := strconv.Itoa(rec.status)
+		if rec.status >= 0 && rec.status < len(m.codes) {
+			code = m.codes[rec.status]
+		}
+		m.requests.WithLabelValues(pattern, code).Inc()
 	})
 }

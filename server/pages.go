@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
-	"strconv"
 
 	"github.com/refeed/refeed/feeds"
 	"github.com/refeed/refeed/storage"
@@ -92,7 +91,7 @@ func (s *Server) handlePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	opts := s.options()
-	key := strconv.FormatInt(s.currentVersion(r.Context()), 10) + "|post|" + id
+	key := cacheKey{version: s.currentVersion(r.Context()), kind: "post", name: id}
 	e, _, err := s.cache.getOrRender(key, func() (*entity, error) {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), renderTimeout)
 		defer cancel()

@@ -81,8 +81,3 @@ func (p listParams) query(next string) string {
 	}
 	return "?" + v.Encode()
 }
-
-// key is the render-cache key part for these parameters.
-func (p listParams) key() string {
-	return strconv.Itoa(p.limit) + "|" + p.rawBef + "|" + p.q
-}

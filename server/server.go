@@ -56,17 +56,19 @@ type Server struct {
 	store   Store
 	pages   *feeds.Pages
 	cache   *renderCache
+	sources sourceCache
 	assets  map[string]*entity
 	log     *slog.Logger
 	now     func() time.Time
 	mux     *http.ServeMux
 	handler http.Handler
 
-	mu   sync.RWMutex
-	opts Options
-	cats map[string]Category
-	srcs map[string]Source
-	tags map[string][]string // tag → source names
+	mu      sync.RWMutex
+	opts    Options
+	cats    map[string]Category
+	srcs    map[string]Source
+	tags    map[string][]string // tag → source names
+	catSrcs map[string][]string // category → source names (shared: read only)
 
 	version      atomic.Int64
 	versionCheck atomic.Int64 // unix nanos of the last store check
@@ -95,7 +97,7 @@ func New(store Store, opts Options) (*Server, error) {
 	if opts.Metrics != nil {
 		opts.Metrics.registerCache(s.cache)
 	}
-	s.handler = s.recoverer(opts.Metrics.instrument(s.mux, s.mux))
+	s.handler = s.recoverer(opts.Metrics.instrument(s.mux))
 	return s, nil
 }
 
@@ -121,6 +123,7 @@ func (s *Server) SetOptions(opts Options) {
 		opts.Now = s.now
 	}
 	cats := make(map[string]Category, len(opts.Categories))
+	catSrcs := make(map[string][]string, len(opts.Categories))
 	for _, c := range opts.Categories {
 		cats[c.Slug] = c
 	}
@@ -131,15 +134,17 @@ func (s *Server) SetOptions(opts Options) {
 		for _, t := range src.Tags {
 			tags[t] = append(tags[t], src.Name)
 		}
+		catSrcs[src.Category] = append(catSrcs[src.Category], src.Name)
 	}
 	pages, err := feeds.NewPages(opts.Site)
 	s.mu.Lock()
-	s.opts, s.cats, s.srcs, s.tags = opts, cats, srcs, tags
+	s.opts, s.cats, s.srcs, s.tags, s.catSrcs = opts, cats, srcs, tags, catSrcs
 	if err == nil {
 		s.pages = pages
 	}
 	s.mu.Unlock()
 	s.cache.reset(opts.CacheBytes)
+	s.sources.reset()
 }
 
 func (s *Server) options() Options {
@@ -167,6 +172,7 @@ func (s *Server) currentVersion(ctx context.Context) int64 {
 	}
 	if old := s.version.Swap(v); old != v {
 		s.cache.reset(0)
+		s.sources.reset()
 	}
 	s.versionCheck.Store(now)
 	return v
