@@ -91,11 +91,11 @@ func (n normaliser) post(it *gofeed.Item) (storage.Post, bool) {
 	if len(strings.TrimSpace(content)) < len(strings.TrimSpace(summary)) {
 		content, summary = summary, content
 	}
-	content = sanitize.HTML(content, base)
-	text := sanitize.Text(content)
+	content, text := sanitize.HTMLText(content, base)
 	if summary != "" {
-		summary = sanitize.HTML(summary, base)
-		if sanitize.Text(summary) == text {
+		var summaryText string
+		summary, summaryText = sanitize.HTMLText(summary, base)
+		if summaryText == text {
 			summary = "" // the same text twice says nothing
 		}
 	}

@@ -81,72 +81,18 @@ func HTML(s string, base *url.URL) string {
 	if s == "" {
 		return ""
 	}
-	clean := policy().Sanitize(s)
-	return postProcess(clean, base)
+	return postProcess(policy().Sanitize(s), base, nil)
 }
 
-// postProcess runs over bluemonday's output, which is well-formed and holds
-// only allowed tags, to do what bluemonday cannot: resolve relative URLs,
-// vet srcset candidates, keep data: URLs to img src, set rel on links and
-// drop iframes whose src did not survive.
-func postProcess(s string, base *url.URL) string {
-	var b strings.Builder
-	b.Grow(len(s) + len(s)/8)
-	z := html.NewTokenizer(strings.NewReader(s))
-	skipIframe := 0
-	for {
-		tt := z.Next()
-		if tt == html.ErrorToken {
-			break
-		}
-		switch tt {
-		case html.StartTagToken, html.SelfClosingTagToken:
-			if skipIframe == 0 && !rewrites(rawTagName(z.Raw())) {
-				b.Write(z.Raw()) // nothing to fix: skip building a Token
-				continue
-			}
-			tok := z.Token()
-			if tok.Data == "iframe" && skipIframe > 0 {
-				skipIframe++
-				continue
-			}
-			if skipIframe > 0 {
-				continue
-			}
-			keep := fixTag(&tok, base)
-			if !keep {
-				if tok.Data == "iframe" && tt == html.StartTagToken {
-					skipIframe = 1
-				}
-				continue
-			}
-			tok.Type = html.StartTagToken // <img/> and <img> alike render as <img>
-			b.WriteString(tok.String())
-		case html.EndTagToken:
-			if skipIframe > 0 {
-				if name, _ := z.TagName(); string(name) == "iframe" {
-					skipIframe--
-				}
-				continue
-			}
-			b.Write(z.Raw())
-		default:
-			if skipIframe > 0 {
-				continue
-			}
-			b.Write(z.Raw())
-		}
+// HTMLText returns HTML(s, base) and its plain text, Text(HTML(s, base)),
+// computed in the same pass over the sanitised markup.
+func HTMLText(s string, base *url.URL) (clean, text string) {
+	if s == "" {
+		return "", ""
 	}
-	return b.String()
-}
-
-// rawTagName returns the lower-case name of the raw start tag raw ("<a ...").
-func rawTagName(raw []byte) string {
-	i := 1
-	for i < len(raw) && raw[i] != ' ' && raw[i] != '/' && raw[i] != '>' && raw[i] != '\t' && raw[i] != '\n' {
-		i++
-	}
-	return strings.ToLower(string(raw[1:i]))
+	var t textBuilder
+	clean = postProcess(policy().Sanitize(s), base, &t)
+	return clean, t.String()
 }
 
 // rewrites reports whether fixTag has work to do on a tag.

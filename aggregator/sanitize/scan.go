@@ -1,0 +1,266 @@
+package sanitize
+
+import (
+	"net/url"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/net/html"
+)
+
+// postProcess runs over bluemonday's output to do what bluemonday cannot:
+// resolve relative URLs, vet srcset candidates, keep data: URLs to img src,
+// set rel on links and drop iframes whose src did not survive. If text is
+// not nil, it also collects the plain text of the result, as Text would.
+//
+// It does not run a full HTML tokenizer: bluemonday's output is regular.
+// Every tag is well-formed, its name and attribute names are lower case,
+// attribute values are double-quoted, and '<', '>', '&' and quotes in text
+// and values are escaped; comments are gone; the only raw-text element
+// allowed is iframe, whose content is escaped text. So a tag is a '<'
+// followed by a letter or '/' up to the next '>', and everything between
+// tags is text. (FuzzPostProcess checks the result against the tokenizer.)
+func postProcess(s string, base *url.URL, text *textBuilder) string {
+	var b strings.Builder
+	b.Grow(len(s) + len(s)/8)
+	skipIframe := 0 // depth of an iframe being dropped
+	rawText := 0    // depth of elements whose text Text drops
+	for len(s) > 0 {
+		i := strings.IndexByte(s, '<')
+		if i < 0 {
+			i = len(s)
+		}
+		if i > 0 {
+			if skipIframe == 0 {
+				b.WriteString(s[:i])
+				if text != nil && rawText == 0 {
+					text.writeText(html.UnescapeString(s[:i]))
+				}
+			}
+			s = s[i:]
+			continue
+		}
+		end := tagEnd(s)
+		if end < 0 || len(s) < 2 || !(s[1] == '/' || isLetter(s[1])) {
+			// Not a tag (does not occur in bluemonday's output): keep
+			// it as the tokenizer would, as text.
+			if end < 0 {
+				end = len(s)
+			} else {
+				end = 1
+			}
+			if skipIframe == 0 {
+				b.WriteString(s[:end])
+				if text != nil && rawText == 0 {
+					text.writeText(html.UnescapeString(s[:end]))
+				}
+			}
+			s = s[end:]
+			continue
+		}
+		tag := s[:end]
+		s = s[end:]
+		if tag[1] == '/' {
+			name, _ := tagName(tag[2:])
+			if skipIframe > 0 {
+				if name == "iframe" {
+					skipIframe--
+				}
+				continue
+			}
+			b.WriteString(tag)
+			if text != nil {
+				rawText = text.endTag(name, rawText)
+			}
+			continue
+		}
+		name, nameLen := tagName(tag[1:])
+		selfClosing := tag[len(tag)-2] == '/'
+		if skipIframe == 0 && !rewrites(name) {
+			b.WriteString(tag) // nothing to fix
+			if text != nil {
+				rawText = text.startTag(name, selfClosing, rawText)
+			}
+			continue
+		}
+		if skipIframe > 0 {
+			if name == "iframe" {
+				skipIframe++
+			}
+			continue
+		}
+		tok := html.Token{Type: html.StartTagToken, Data: name, Attr: parseAttrs(tag[1+nameLen : len(tag)-1])}
+		if !fixTag(&tok, base) {
+			if name == "iframe" && !selfClosing {
+				skipIframe = 1
+			}
+			continue
+		}
+		// <img/> and <img> alike render as <img>.
+		b.WriteString(tok.String())
+		if text != nil {
+			rawText = text.startTag(name, false, rawText)
+		}
+	}
+	return b.String()
+}
+
+// tagEnd returns the length of the tag at the start of s (up to and with
+// its '>'), skipping '>' inside double-quoted values, or -1.
+func tagEnd(s string) int {
+	quoted := false
+	for i := 1; i < len(s); i++ {
+		switch s[i] {
+		case '"':
+			quoted = !quoted
+		case '>':
+			if !quoted {
+				return i + 1
+			}
+		}
+	}
+	return -1
+}
+
+func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+
+// tagName returns the lower-case name at the start of s and its length in s.
+func tagName(s string) (string, int) {
+	i := 0
+	for i < len(s) && !isTagSpace(s[i]) && s[i] != '/' && s[i] != '>' {
+		i++
+	}
+	return strings.ToLower(s[:i]), i
+}
+
+func isTagSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'
+}
+
+// parseAttrs parses the attributes of a start tag, s being what follows the
+// name, as the tokenizer would: names lower-cased, values unescaped.
+func parseAttrs(s string) []html.Attribute {
+	var attrs []html.Attribute
+	for {
+		for len(s) > 0 && (isTagSpace(s[0]) || s[0] == '/') {
+			s = s[1:]
+		}
+		if len(s) == 0 {
+			return attrs
+		}
+		i := 0
+		for i < len(s) && !isTagSpace(s[i]) && s[i] != '=' && s[i] != '/' && (i == 0 || s[i] != '>') {
+			i++
+		}
+		key := strings.ToLower(s[:i])
+		s = strings.TrimLeft(s[i:], " \t\n\f\r")
+		val := ""
+		if strings.HasPrefix(s, "=") {
+			s = strings.TrimLeft(s[1:], " \t\n\f\r")
+			if len(s) > 0 && (s[0] == '"' || s[0] == '\'') {
+				q := s[0]
+				j := strings.IndexByte(s[1:], q)
+				if j < 0 {
+					val, s = s[1:], ""
+				} else {
+					val, s = s[1:1+j], s[2+j:]
+				}
+			} else {
+				j := 0
+				for j < len(s) && !isTagSpace(s[j]) {
+					j++
+				}
+				val, s = s[:j], s[j:]
+			}
+		}
+		attrs = append(attrs, html.Attribute{Key: key, Val: html.UnescapeString(val)})
+	}
+}
+
+// textBuilder collects plain text as Text does: block-level tags separate
+// words, runs of white space become one space, the ends are trimmed.
+type textBuilder struct {
+	b     strings.Builder
+	space bool // white space pending
+}
+
+// skipsText lists the elements whose content Text drops.
+func skipsText(name string) bool {
+	switch name {
+	case "script", "style", "noscript", "template", "iframe", "object":
+		return true
+	}
+	return false
+}
+
+// block lists the elements whose start and end separate words.
+func block(name string) bool {
+	switch name {
+	case "p", "div", "li", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote":
+		return true
+	}
+	return false
+}
+
+// startTag accounts for a start tag; skip is the depth of elements whose
+// text is dropped, before and after.
+func (t *textBuilder) startTag(name string, selfClosing bool, skip int) int {
+	switch {
+	case selfClosing:
+		t.space = true
+	case skipsText(name):
+		skip++
+	case block(name) || name == "br":
+		t.space = true
+	}
+	return skip
+}
+
+// endTag is startTag for an end tag.
+func (t *textBuilder) endTag(name string, skip int) int {
+	switch {
+	case skipsText(name):
+		if skip > 0 {
+			skip--
+		}
+	case block(name):
+		t.space = true
+	}
+	return skip
+}
+
+// writeText adds text (entities decoded already).
+func (t *textBuilder) writeText(s string) {
+	for len(s) > 0 {
+		c := s[0]
+		if c < utf8.RuneSelf {
+			s = s[1:]
+			if c == ' ' || '\t' <= c && c <= '\r' {
+				t.space = true
+				continue
+			}
+			t.flushSpace()
+			t.b.WriteByte(c)
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s)
+		s = s[n:]
+		if unicode.IsSpace(r) {
+			t.space = true
+			continue
+		}
+		t.flushSpace()
+		t.b.WriteRune(r) // invalid bytes become U+FFFD, as in Text
+	}
+}
+
+func (t *textBuilder) flushSpace() {
+	if t.space && t.b.Len() > 0 {
+		t.b.WriteByte(' ')
+	}
+	t.space = false
+}
+
+// String returns the text collected.
+func (t *textBuilder) String() string { return t.b.String() }
