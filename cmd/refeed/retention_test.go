@@ -169,6 +169,10 @@ func TestRetentionServeReload(t *testing.T) {
 	if _, code := s.get(t, oldPage); code != 200 {
 		t.Fatalf("GET %s before prune: %d", oldPage, code)
 	}
+	const search = "/search?q=Old+news"
+	if body, _ := s.get(t, search); !strings.Contains(body, oldPage) {
+		t.Fatalf("GET %s before prune does not find %s", search, oldPage)
+	}
 
 	writeConfig(t, cfg, port, fresh+withStorage(`keep = "1d"`))
 	s.cmd.Process.Signal(syscall.SIGHUP)
@@ -183,6 +187,9 @@ func TestRetentionServeReload(t *testing.T) {
 	}
 	if _, code := s.get(t, oldPage); code != 404 {
 		t.Errorf("GET %s after prune: %d, want 404", oldPage, code)
+	}
+	if body, _ := s.get(t, search); strings.Contains(body, oldPage) {
+		t.Errorf("GET %s after prune still finds %s", search, oldPage)
 	}
 	if body, _ := s.get(t, "/"); strings.Contains(body, "国家税务总局") && strings.Contains(body, "留抵退税") {
 		t.Errorf("home page still lists pruned posts")
