@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/refeed/refeed/config"
+	"github.com/refeed/refeed/storage/sqlite"
 )
 
 // Exit codes, per SPEC.
@@ -166,6 +167,24 @@ func (e *env) loadConfig() (*config.Config, bool) {
 		return nil, false
 	}
 	return cfg, true
+}
+
+// open checks for stray arguments, loads the config and opens its
+// database. On failure it has said why, and code is the exit code.
+func (e *env) open(ctx context.Context, fs *flag.FlagSet, args []string) (cfg *config.Config, st *sqlite.Store, code int) {
+	if !e.noArgs(fs, args) {
+		return nil, nil, exitUsage
+	}
+	cfg, ok := e.loadConfig()
+	if !ok {
+		return nil, nil, exitUsage
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		e.log.Error(fs.Name(), "error", err)
+		return nil, nil, exitUsage
+	}
+	return cfg, st, exitOK
 }
 
 // noArgs complains about stray arguments.

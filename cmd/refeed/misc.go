@@ -108,17 +108,9 @@ func runBackup(ctx context.Context, e *env, fs *flag.FlagSet, args []string) int
 }
 
 func runStats(ctx context.Context, e *env, fs *flag.FlagSet, args []string) int {
-	if !e.noArgs(fs, args) {
-		return exitUsage
-	}
-	cfg, ok := e.loadConfig()
-	if !ok {
-		return exitUsage
-	}
-	st, err := openStore(ctx, cfg)
-	if err != nil {
-		e.log.Error("stats", "error", err)
-		return exitUsage
+	cfg, st, code := e.open(ctx, fs, args)
+	if st == nil {
+		return code
 	}
 	defer st.Close()
 	s, err := st.Stats(ctx)

@@ -35,17 +35,9 @@ func serveSetup(fs *flag.FlagSet) runFunc {
 }
 
 func runServe(ctx context.Context, e *env, fs *flag.FlagSet, args []string, poll bool) int {
-	if !e.noArgs(fs, args) {
-		return exitUsage
-	}
-	cfg, ok := e.loadConfig()
-	if !ok {
-		return exitUsage
-	}
-	st, err := openStore(ctx, cfg)
-	if err != nil {
-		e.log.Error("serve", "error", err)
-		return exitUsage
+	cfg, st, code := e.open(ctx, fs, args)
+	if st == nil {
+		return code
 	}
 	defer st.Close()
 
@@ -145,7 +137,7 @@ func runServe(ctx context.Context, e *env, fs *flag.FlagSet, args []string, poll
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpSrv.Serve(ln) }()
-	code := exitOK
+	code = exitOK
 	select {
 	case <-ctx.Done():
 		e.log.Info("shutting down")
