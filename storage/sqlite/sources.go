@@ -29,6 +29,11 @@ func (s *Store) SyncSources(ctx context.Context, cfg []storage.SourceConfig) err
 		}
 		seen[c.Name] = true
 	}
+	// The common case, a start-up with the same config: one read, no write
+	// transaction.
+	if old, err := loadConfigs(ctx, s.read); err == nil && sameConfigs(cfg, old) {
+		return nil
+	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		old, err := loadConfigs(ctx, tx)
 		if err != nil {
@@ -77,8 +82,30 @@ type storedConfig struct {
 	interval            int64
 }
 
-func loadConfigs(ctx context.Context, tx *sql.Tx) (map[string]storedConfig, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT name, config_url, category, tags, interval_ns FROM sources`)
+// sameConfigs reports whether the stored sources are exactly cfg.
+func sameConfigs(cfg []storage.SourceConfig, old map[string]storedConfig) bool {
+	if len(cfg) != len(old) {
+		return false
+	}
+	for _, c := range cfg {
+		want, err := wantConfig(c)
+		if err != nil {
+			return false
+		}
+		if have, ok := old[c.Name]; !ok || have != want {
+			return false
+		}
+	}
+	return true
+}
+
+// querier is a *sql.DB or a *sql.Tx.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func loadConfigs(ctx context.Context, q querier) (map[string]storedConfig, error) {
+	rows, err := q.QueryContext(ctx, `SELECT name, config_url, category, tags, interval_ns FROM sources`)
 	if err != nil {
 		return nil, fmt.Errorf("load sources: %w", err)
 	}
@@ -97,18 +124,10 @@ func loadConfigs(ctx context.Context, tx *sql.Tx) (map[string]storedConfig, erro
 
 // syncSource inserts or updates one source and reports whether it changed.
 func syncSource(ctx context.Context, tx *sql.Tx, c storage.SourceConfig, old map[string]storedConfig) (bool, error) {
-	var tags []string
-	for _, t := range c.Tags {
-		tags = appendNew(tags, t)
-	}
-	if tags == nil {
-		tags = []string{}
-	}
-	b, err := json.Marshal(tags)
+	want, err := wantConfig(c)
 	if err != nil {
 		return false, err
 	}
-	want := storedConfig{url: c.URL, category: c.Category, tags: string(b), interval: int64(c.Interval)}
 	have, ok := old[c.Name]
 	if !ok {
 		_, err := tx.ExecContext(ctx, `INSERT INTO sources (name, config_url, category, tags, interval_ns, url)
@@ -134,6 +153,22 @@ func syncSource(ctx context.Context, tx *sql.Tx, c storage.SourceConfig, old map
 		}
 	}
 	return true, nil
+}
+
+// wantConfig is c as stored.
+func wantConfig(c storage.SourceConfig) (storedConfig, error) {
+	var tags []string
+	for _, t := range c.Tags {
+		tags = appendNew(tags, t)
+	}
+	if tags == nil {
+		tags = []string{}
+	}
+	b, err := json.Marshal(tags)
+	if err != nil {
+		return storedConfig{}, err
+	}
+	return storedConfig{url: c.URL, category: c.Category, tags: string(b), interval: int64(c.Interval)}, nil
 }
 
 // resetAffected prepares temp.affected, the posts whose categories and tags
