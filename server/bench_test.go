@@ -12,7 +12,7 @@ import (
 	"github.com/refeed/refeed/storage"
 )
 
-// benchStore has 2,000 posts of about 2.5 KB over 40 sources of one category
+// benchStore has 60 posts of about 2.5 KB over 40 sources of one category
 // ("c"), like one category of bench/serve's database.
 func benchStore() *fakeStore {
 	shanghai := time.FixedZone("CST", 8*3600)
@@ -26,7 +26,7 @@ func benchStore() *fakeStore {
 	}
 	para := "<p>" + strings.Repeat("税务新闻 政策解读 market growth 增值税改革，", 20) + `<a href="https://example.org/x">link</a></p>`
 	start := time.Date(2025, 6, 1, 8, 0, 0, 0, shanghai)
-	for i := range 2000 {
+	for i := range 60 {
 		src := f.sources[i%40]
 		pub := start.Add(-time.Duration(i) * time.Minute)
 		f.posts = append(f.posts, storage.Post{

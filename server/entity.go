@@ -5,9 +5,11 @@ import (
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -39,7 +41,34 @@ var (
 // takes a third of the time of level 9 for output about 8% larger.
 const gzipLevel = 4
 
-func newEntity(body []byte, ctype string, lastMod time.Time, maxAge int) *entity {
+// gzipPool reuses gzip writers: each holds about a megabyte of compression
+// state, which would otherwise be allocated per render.
+type gzipPool struct{ p sync.Pool }
+
+func (zp *gzipPool) get(w io.Writer) *gzip.Writer {
+	if zp != nil {
+		if zw, ok := zp.p.Get().(*gzip.Writer); ok {
+			zw.Reset(w)
+			return zw
+		}
+	}
+	zw, _ := gzip.NewWriterLevel(w, gzipLevel)
+	return zw
+}
+
+func (zp *gzipPool) put(zw *gzip.Writer) {
+	if zp != nil {
+		zp.p.Put(zw)
+	}
+}
+
+// newEntity builds an entity with the server's gzip writers.
+func (s *Server) newEntity(body []byte, ctype string, lastMod time.Time, maxAge int) *entity {
+	return makeEntity(&s.gzPool, body, ctype, lastMod, maxAge)
+}
+
+// makeEntity hashes and compresses body once; zp may be nil.
+func makeEntity(zp *gzipPool, body []byte, ctype string, lastMod time.Time, maxAge int) *entity {
 	sum := sha256.Sum256(body)
 	tag := hex.EncodeToString(sum[:12])
 	e := &entity{
@@ -53,9 +82,10 @@ func newEntity(body []byte, ctype string, lastMod time.Time, maxAge int) *entity
 	if len(body) >= 256 {
 		var buf bytes.Buffer
 		buf.Grow(len(body) / 3)
-		zw, _ := gzip.NewWriterLevel(&buf, gzipLevel)
+		zw := zp.get(&buf)
 		_, _ = zw.Write(body)
 		_ = zw.Close()
+		zp.put(zw)
 		if buf.Len() < len(body) {
 			e.gz = buf.Bytes()
 		}

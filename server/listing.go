@@ -188,7 +188,7 @@ func (s *Server) renderListing(ctx context.Context, opts Options, l listing, ext
 			Posts: page.Posts, Feeds: links, CanonicalURL: base + pagePath + p.query(""), NextURL: nextURL,
 		})
 		if err == nil {
-			return newEntity(buf.Bytes(), ctypeHTML, updated, maxAge), nil
+			return s.newEntity(buf.Bytes(), ctypeHTML, updated, maxAge), nil
 		}
 	default:
 		f, ferr := s.feedFor(ctx, opts, l, ext, p, next, page.Posts)
@@ -206,7 +206,7 @@ func (s *Server) renderListing(ctx context.Context, opts Options, l listing, ext
 			ctype, err = ctypeJSON, feeds.JSON(&buf, f)
 		}
 		if err == nil {
-			return newEntity(buf.Bytes(), ctype, updated, maxAge), nil
+			return s.newEntity(buf.Bytes(), ctype, updated, maxAge), nil
 		}
 	}
 	return nil, fmt.Errorf("render %s %q as %s: %w", l.kind, l.name, ext, err)

@@ -41,5 +41,5 @@ func (s *Server) handleOPML(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	newEntity(buf.Bytes(), ctypeOPML, time.Time{}, s.maxAge(opts, nil)).write(w, r)
+	s.newEntity(buf.Bytes(), ctypeOPML, time.Time{}, s.maxAge(opts, nil)).write(w, r)
 }

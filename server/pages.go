@@ -81,7 +81,7 @@ func (s *Server) renderHome(ctx context.Context, opts Options) (*entity, error) 
 	if err := s.currentPages().Home(&buf, d); err != nil {
 		return nil, fmt.Errorf("render home: %w", err)
 	}
-	return newEntity(buf.Bytes(), ctypeHTML, newest(page.Posts), 60), nil
+	return s.newEntity(buf.Bytes(), ctypeHTML, newest(page.Posts), 60), nil
 }
 
 func (s *Server) handlePost(w http.ResponseWriter, r *http.Request) {
@@ -140,7 +140,7 @@ func (s *Server) renderPost(ctx context.Context, opts Options, id string) (*enti
 	if updated.IsZero() {
 		updated = p.Published
 	}
-	return newEntity(buf.Bytes(), ctypeHTML, updated, s.maxAge(opts, p.Sources)), nil
+	return s.newEntity(buf.Bytes(), ctypeHTML, updated, s.maxAge(opts, p.Sources)), nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -57,6 +57,7 @@ type Server struct {
 	pages   *feeds.Pages
 	cache   *renderCache
 	sources sourceCache
+	gzPool  gzipPool
 	assets  map[string]*entity
 	log     *slog.Logger
 	now     func() time.Time

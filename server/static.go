@@ -36,7 +36,7 @@ func loadAssets() (map[string]*entity, error) {
 		if ctype == "" {
 			ctype = "application/octet-stream"
 		}
-		assets[path.Base(p)] = newEntity(b, ctype, time.Time{}, assetMaxAge)
+		assets[path.Base(p)] = makeEntity(nil, b, ctype, time.Time{}, assetMaxAge)
 		return nil
 	})
 	if err != nil {
