@@ -2,6 +2,8 @@
 # Serving benchmark (issue 4): cold renders at 10,000 and 1,000,000 posts,
 # then wrk against a cached category feed served by `refeed serve` and by
 # nginx serving the same bytes as a static file, and refeed's peak RSS.
+# For context it also runs wrk against the least a Go net/http handler can do
+# with the same bytes (bench/serve/pserve -static): the net/http floor.
 #
 #   bench/serve/run.sh                 # from the repository root
 #   FRESH=1 bench/serve/run.sh         # refill the databases
@@ -34,9 +36,9 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
 mkdir -p "$BENCH_DIR/bin"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/refeed-serve.XXXXXX")
-refeed_pid="" nginx_pid=""
+refeed_pid="" nginx_pid="" floor_pid=""
 cleanup() {
-	for pid in $refeed_pid $nginx_pid; do
+	for pid in $refeed_pid $nginx_pid $floor_pid; do
 		kill "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 	done
@@ -48,6 +50,7 @@ echo "== build" >&2
 go build -o "$BENCH_DIR/bin/refeed" ./cmd/refeed
 go build -o "$BENCH_DIR/bin/fill" ./bench/serve/fill
 go build -o "$BENCH_DIR/bin/cold" ./bench/serve/cold
+go build -o "$BENCH_DIR/bin/pserve" ./bench/serve/pserve
 
 largest=0
 for n in $SIZES; do
@@ -143,6 +146,16 @@ cmp <(curl -fs -H 'Accept-Encoding: gzip' "$nurl/feed.$FORMAT") "$tmp/feed.$FORM
 [[ $(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $netag" "$nurl/feed.$FORMAT") == 304 ]]
 [[ $(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $retag" "$rurl$path") == 304 ]]
 
+# The net/http floor: the same bytes from memory, fixed headers.
+fport=$(free_port)
+"$BENCH_DIR/bin/pserve" -static "$tmp/www/feed.$FORMAT" -listen "127.0.0.1:$fport" -wait 0 -for 1h >"$tmp/floor.log" 2>&1 &
+floor_pid=$!
+furl=http://127.0.0.1:$fport
+for _ in $(seq 50); do
+	curl -fs -o /dev/null "$furl/feed" && break
+	sleep 0.1
+done
+
 # bench NAME URL [HEADER]: one wrk run; prints "req/s p50 p99".
 bench() {
 	local name=$1 url=$2 out=$tmp/wrk-$1.txt
@@ -161,14 +174,15 @@ bench() {
 declare -A res
 for variant in identity gzip 304; do
 	case $variant in
-	identity) nh="" rh="" ;;
-	gzip) nh="Accept-Encoding: gzip" rh="Accept-Encoding: gzip" ;;
-	304) nh="If-None-Match: $netag" rh="If-None-Match: $retag" ;;
+	identity) nh="" rh="" fh="" ;;
+	gzip) nh="Accept-Encoding: gzip" rh="Accept-Encoding: gzip" fh="Accept-Encoding: gzip" ;;
+	304) nh="If-None-Match: $netag" rh="If-None-Match: $retag" fh='If-None-Match: "static"' ;;
 	esac
-	echo "== wrk $variant: nginx, then refeed" >&2
+	echo "== wrk $variant: nginx, refeed, net/http floor" >&2
 	res[nginx-$variant]=$(bench "nginx-$variant" "$nurl/feed.$FORMAT" ${nh:+"$nh"})
 	res[refeed-$variant]=$(bench "refeed-$variant" "$rurl$path" ${rh:+"$rh"})
-	echo "   nginx ${res[nginx-$variant]}   refeed ${res[refeed-$variant]}" >&2
+	res[floor-$variant]=$(bench "floor-$variant" "$furl/feed" ${fh:+"$fh"})
+	echo "   nginx ${res[nginx-$variant]}   refeed ${res[refeed-$variant]}   floor ${res[floor-$variant]}" >&2
 done
 
 hwm=$(awk '/VmHWM/{print $2}' "/proc/$refeed_pid/status")
@@ -191,12 +205,15 @@ for what in "cold rss" "cold atom" "cold json" "first rss" "first atom" "first j
 done
 echo
 echo "(b) wrk -t$THREADS -c$CONNS -d$DURATION against the cached feed"
-printf '%-10s %12s %12s %8s %10s %10s %10s %10s\n' variant "nginx req/s" "refeed req/s" ratio "nginx p50" "refeed p50" "nginx p99" "refeed p99"
+printf '%-9s %11s %12s %7s %10s %10s %10s %10s %12s %7s\n' variant "nginx req/s" "refeed req/s" ratio \
+	"nginx p50" "refeed p50" "nginx p99" "refeed p99" "floor req/s" "r/floor"
 for variant in identity gzip 304; do
 	read -r nr n50 n99 <<<"${res[nginx-$variant]}"
 	read -r rr r50 r99 <<<"${res[refeed-$variant]}"
+	read -r fr _ _ <<<"${res[floor-$variant]}"
 	ratio=$(python3 -c "print(f'{$rr/$nr:.2f}')")
-	printf '%-10s %12s %12s %8s %10s %10s %10s %10s\n' "$variant" "$nr" "$rr" "${ratio}x" "$n50" "$r50" "$n99" "$r99"
+	fratio=$(python3 -c "print(f'{$rr/$fr:.2f}')")
+	printf '%-9s %11s %12s %7s %10s %10s %10s %10s %12s %7s\n' "$variant" "$nr" "$rr" "${ratio}x" "$n50" "$r50" "$n99" "$r99" "$fr" "${fratio}x"
 done
 echo
 echo "(c) refeed serve peak RSS (VmHWM): $((hwm / 1024)) MiB; polls during the run: $polls"

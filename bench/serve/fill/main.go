@@ -8,7 +8,7 @@
 //
 // Every source gets a file:// URL to one small local feed, a 24h interval and
 // a stored NextPoll a year ahead, so `refeed serve` polls nothing while it is
-// measured.
+// measured; fill ends with a search, so the search index is complete too.
 package main
 
 import (
@@ -127,6 +127,14 @@ func run(ctx context.Context, dir string, n, batch int, listen string) error {
 	}
 	el := time.Since(start)
 	fmt.Fprintf(os.Stderr, "fill: %d posts in %s (%.0f posts/s)\n", done, el.Round(time.Second), float64(done)/el.Seconds())
+	// The store may index posts for search after SavePoll, in the
+	// background; a search waits until the index is complete. Wait here,
+	// so that `refeed serve` is not indexing while it is measured.
+	t := time.Now()
+	if _, err := st.Posts(ctx, storage.Query{Search: "税务", Limit: 1}); err != nil {
+		return fmt.Errorf("search (index catch-up): %w", err)
+	}
+	fmt.Fprintf(os.Stderr, "fill: search index complete after %s more\n", time.Since(t).Round(time.Second))
 	return nil
 }
 

@@ -4,6 +4,11 @@
 // wrk:
 //
 //	pserve -c /tmp/refeed-bench-serve/n1000000/config.toml -listen 127.0.0.1:18081 -cpuprofile cpu.prof -for 15s
+//
+// With -static FILE it serves instead FILE and FILE.gz from memory at every
+// path with the least a handler can do (fixed headers, ETag, gzip, 304) on
+// the same http.Server settings: the ceiling of Go's net/http here, to tell
+// refeed's own cost from net/http's.
 package main
 
 import (
@@ -14,6 +19,8 @@ import (
 	"net/http"
 	"os"
 	"runtime/pprof"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/refeed/refeed/config"
@@ -28,40 +35,29 @@ func main() {
 	cpuprofile := flag.String("cpuprofile", "", "CPU profile file")
 	wait := flag.Duration("wait", 3*time.Second, "serve this long before profiling (prime the cache)")
 	d := flag.Duration("for", 15*time.Second, "how long to profile")
+	static := flag.String("static", "", "serve this file (and FILE.gz) with a minimal handler instead of refeed")
 	flag.Parse()
-	if err := run(*cfgPath, *listen, *cpuprofile, *wait, *d); err != nil {
+	if err := run(*cfgPath, *listen, *cpuprofile, *static, *wait, *d); err != nil {
 		log.Fatal("pserve: ", err)
 	}
 }
 
-func run(cfgPath, listen, cpuprofile string, wait, d time.Duration) error {
-	ctx := context.Background()
-	cfg, err := config.Load(cfgPath)
-	if err != nil {
-		return err
+func run(cfgPath, listen, cpuprofile, static string, wait, d time.Duration) error {
+	var h http.Handler
+	if static != "" {
+		var err error
+		if h, err = staticHandler(static); err != nil {
+			return err
+		}
+	} else {
+		st, srv, err := refeed(cfgPath)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		h = srv
 	}
-	st, err := sqlite.Open(ctx, cfg.Storage.Path)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	o := server.Options{
-		Site: feeds.Site{Title: cfg.Title, Description: cfg.Description, BaseURL: cfg.BaseURL,
-			Language: cfg.Language, Location: cfg.Location, Generator: "refeed dev"},
-		Items: cfg.Output.Items, MaxItems: cfg.Output.MaxItems, CacheBytes: cfg.Output.Cache,
-		Metrics: server.NewMetrics(),
-	}
-	for _, c := range cfg.Categories {
-		o.Categories = append(o.Categories, server.Category{Slug: c.Slug, Title: c.Title, Description: c.Description})
-	}
-	for _, s := range cfg.Sources {
-		o.Sources = append(o.Sources, server.Source{Name: s.Name, Category: s.Category, Tags: s.Tags, Interval: s.Interval})
-	}
-	srv, err := server.New(st, o)
-	if err != nil {
-		return err
-	}
-	hs := &http.Server{Addr: listen, Handler: srv, ReadHeaderTimeout: 10 * time.Second,
+	hs := &http.Server{Addr: listen, Handler: h, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
 	go func() {
 		if err := hs.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -84,4 +80,70 @@ func run(cfgPath, listen, cpuprofile string, wait, d time.Duration) error {
 		time.Sleep(d)
 	}
 	return hs.Close()
+}
+
+// staticHandler serves file and file.gz from memory with fixed headers.
+func staticHandler(file string) (http.Handler, error) {
+	body, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	gz, err := os.ReadFile(file + ".gz")
+	if err != nil {
+		return nil, err
+	}
+	const etag, gzETag = `"static"`, `"static-gz"`
+	one := func(v string) []string { return []string{v} }
+	ctype, vary, enc := one("application/rss+xml; charset=utf-8"), one("Accept-Encoding"), one("gzip")
+	tags, lens := [2][]string{one(etag), one(gzETag)}, [2][]string{one(strconv.Itoa(len(body))), one(strconv.Itoa(len(gz)))}
+	bodies := [2][]byte{body, gz}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		i := 0
+		if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+			i = 1
+		}
+		h := w.Header()
+		h["Etag"], h["Vary"] = tags[i], vary
+		if inm := r.Header.Get("If-None-Match"); inm == etag || inm == gzETag {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		h["Content-Type"], h["Content-Length"] = ctype, lens[i]
+		if i == 1 {
+			h["Content-Encoding"] = enc
+		}
+		_, _ = w.Write(bodies[i])
+	}), nil
+}
+
+// refeed opens the database of cfgPath and builds the server as `refeed
+// serve` does.
+func refeed(cfgPath string) (*sqlite.Store, *server.Server, error) {
+	ctx := context.Background()
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := sqlite.Open(ctx, cfg.Storage.Path)
+	if err != nil {
+		return nil, nil, err
+	}
+	o := server.Options{
+		Site: feeds.Site{Title: cfg.Title, Description: cfg.Description, BaseURL: cfg.BaseURL,
+			Language: cfg.Language, Location: cfg.Location, Generator: "refeed dev"},
+		Items: cfg.Output.Items, MaxItems: cfg.Output.MaxItems, CacheBytes: cfg.Output.Cache,
+		Metrics: server.NewMetrics(),
+	}
+	for _, c := range cfg.Categories {
+		o.Categories = append(o.Categories, server.Category{Slug: c.Slug, Title: c.Title, Description: c.Description})
+	}
+	for _, s := range cfg.Sources {
+		o.Sources = append(o.Sources, server.Source{Name: s.Name, Category: s.Category, Tags: s.Tags, Interval: s.Interval})
+	}
+	srv, err := server.New(st, o)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return st, srv, nil
 }
