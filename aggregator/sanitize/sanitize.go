@@ -5,6 +5,7 @@
 package sanitize
 
 import (
+	"bytes"
 	"net/url"
 	"regexp"
 	"strings"
@@ -81,7 +82,7 @@ func HTML(s string, base *url.URL) string {
 	if s == "" {
 		return ""
 	}
-	return postProcess(policy().Sanitize(s), base, nil)
+	return postProcess(sanitized(s), base, nil)
 }
 
 // HTMLText returns HTML(s, base) and its plain text, Text(HTML(s, base)),
@@ -91,8 +92,34 @@ func HTMLText(s string, base *url.URL) (clean, text string) {
 		return "", ""
 	}
 	var t textBuilder
-	clean = postProcess(policy().Sanitize(s), base, &t)
+	t.b.Grow(len(s) / 2)
+	clean = postProcess(sanitized(s), base, &t)
 	return clean, t.String()
+}
+
+// buffers holds bluemonday's output buffers between calls, so that each call
+// does not grow a new one from nothing. Buffers larger than maxPooled are
+// left to the collector rather than kept.
+var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooled = 256 << 10
+
+// sanitized is policy().Sanitize(s), written into a pooled buffer.
+func sanitized(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return s
+	}
+	buf := buffers.Get().(*bytes.Buffer)
+	buf.Reset()
+	buf.Grow(len(s))
+	var out string
+	if err := policy().SanitizeReaderToWriter(strings.NewReader(s), buf); err == nil {
+		out = buf.String()
+	}
+	if buf.Cap() <= maxPooled {
+		buffers.Put(buf)
+	}
+	return out
 }
 
 // rewrites reports whether fixTag has work to do on a tag.

@@ -98,12 +98,57 @@ func postProcess(s string, base *url.URL, text *textBuilder) string {
 			continue
 		}
 		// <img/> and <img> alike render as <img>.
-		b.WriteString(tok.String())
+		writeStartTag(&b, &tok)
 		if text != nil {
 			rawText = text.startTag(name, false, rawText)
 		}
 	}
 	return b.String()
+}
+
+// writeStartTag writes tok as html.Token.String would, without building
+// the string first.
+func writeStartTag(b *strings.Builder, tok *html.Token) {
+	b.WriteByte('<')
+	b.WriteString(tok.Data)
+	for _, a := range tok.Attr {
+		b.WriteByte(' ')
+		b.WriteString(a.Key)
+		b.WriteString(`="`)
+		escapeTo(b, a.Val)
+		b.WriteByte('"')
+	}
+	b.WriteByte('>')
+}
+
+// escapedChars are the bytes html.EscapeString escapes.
+const escapedChars = "&'<>\"\r"
+
+// escapeTo writes html.EscapeString(s) to b.
+func escapeTo(b *strings.Builder, s string) {
+	for {
+		i := strings.IndexAny(s, escapedChars)
+		if i < 0 {
+			b.WriteString(s)
+			return
+		}
+		b.WriteString(s[:i])
+		switch s[i] {
+		case '&':
+			b.WriteString("&amp;")
+		case '\'':
+			b.WriteString("&#39;")
+		case '<':
+			b.WriteString("&lt;")
+		case '>':
+			b.WriteString("&gt;")
+		case '"':
+			b.WriteString("&#34;")
+		case '\r':
+			b.WriteString("&#13;")
+		}
+		s = s[i+1:]
+	}
 }
 
 // tagEnd returns the length of the tag at the start of s (up to and with
@@ -230,29 +275,44 @@ func (t *textBuilder) endTag(name string, skip int) int {
 	return skip
 }
 
-// writeText adds text (entities decoded already).
+// writeText adds text (entities decoded already). Runs of valid non-space
+// characters are copied in one write.
 func (t *textBuilder) writeText(s string) {
-	for len(s) > 0 {
-		c := s[0]
+	run := 0 // s[:run] is pending: valid UTF-8 without white space
+	flush := func() {
+		if run > 0 {
+			t.flushSpace()
+			t.b.WriteString(s[:run])
+		}
+	}
+	for run < len(s) {
+		c := s[run]
 		if c < utf8.RuneSelf {
-			s = s[1:]
 			if c == ' ' || '\t' <= c && c <= '\r' {
+				flush()
+				s, run = s[run+1:], 0
 				t.space = true
 				continue
 			}
-			t.flushSpace()
-			t.b.WriteByte(c)
+			run++
 			continue
 		}
-		r, n := utf8.DecodeRuneInString(s)
-		s = s[n:]
-		if unicode.IsSpace(r) {
+		r, n := utf8.DecodeRuneInString(s[run:])
+		switch {
+		case unicode.IsSpace(r):
+			flush()
+			s, run = s[run+n:], 0
 			t.space = true
-			continue
+		case r == utf8.RuneError && n == 1:
+			flush()
+			s, run = s[run+n:], 0
+			t.flushSpace()
+			t.b.WriteRune(r) // invalid bytes become U+FFFD, as in Text
+		default:
+			run += n
 		}
-		t.flushSpace()
-		t.b.WriteRune(r) // invalid bytes become U+FFFD, as in Text
 	}
+	flush()
 }
 
 func (t *textBuilder) flushSpace() {
