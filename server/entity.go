@@ -13,18 +13,23 @@ import (
 	"time"
 )
 
-// entity is a rendered response, kept with its gzip form so a cached feed is
-// served without compressing or hashing per request. Its response header
-// values are built once too: serving it from the cache allocates nothing for
-// headers.
+// entity is a rendered response, hashed once, with its gzip form made once,
+// on the first request that accepts gzip: a cached feed is served without
+// compressing or hashing per request, and a cold render read without gzip
+// does not pay for compressing. Its response header values are built once
+// too: serving it from the cache allocates nothing for headers.
 type entity struct {
-	body    []byte
-	gz      []byte // nil when compression doesn't pay
-	etag    string // strong, quoted, of body
-	gzETag  string // of gz
-	lastMod time.Time
-	ctype   string
-	maxAge  int // seconds, for Cache-Control
+	body     []byte
+	etag     string // strong, quoted, of body
+	gzETag   string // of the gzip form
+	lastMod  time.Time
+	ctype    string
+	maxAge   int  // seconds, for Cache-Control
+	zippable bool // large enough that a gzip form may pay: Vary is sent
+
+	zp     *gzipPool
+	gzOnce sync.Once
+	gz     []byte // set by gzOnce; nil when compression doesn't pay
 
 	// Header values, each a one-element slice with no spare capacity, so
 	// that a handler appending to one gets a copy.
@@ -67,28 +72,23 @@ func (s *Server) newEntity(body []byte, ctype string, lastMod time.Time, maxAge 
 	return makeEntity(&s.gzPool, body, ctype, lastMod, maxAge)
 }
 
-// makeEntity hashes and compresses body once; zp may be nil.
+// minGzip is the smallest body worth compressing.
+const minGzip = 256
+
+// makeEntity hashes body; it is compressed on first demand, with writers
+// from zp, which may be nil.
 func makeEntity(zp *gzipPool, body []byte, ctype string, lastMod time.Time, maxAge int) *entity {
 	sum := sha256.Sum256(body)
 	tag := hex.EncodeToString(sum[:12])
 	e := &entity{
-		body:    body,
-		etag:    `"` + tag + `"`,
-		gzETag:  `"` + tag + `-gz"`,
-		lastMod: lastMod.UTC().Truncate(time.Second),
-		ctype:   ctype,
-		maxAge:  maxAge,
-	}
-	if len(body) >= 256 {
-		var buf bytes.Buffer
-		buf.Grow(len(body) / 3)
-		zw := zp.get(&buf)
-		_, _ = zw.Write(body)
-		_ = zw.Close()
-		zp.put(zw)
-		if buf.Len() < len(body) {
-			e.gz = buf.Bytes()
-		}
+		body:     body,
+		etag:     `"` + tag + `"`,
+		gzETag:   `"` + tag + `-gz"`,
+		lastMod:  lastMod.UTC().Truncate(time.Second),
+		ctype:    ctype,
+		maxAge:   maxAge,
+		zippable: len(body) >= minGzip,
+		zp:       zp,
 	}
 	one := func(v string) []string { return []string{v}[:1:1] }
 	e.hCtype = one(ctype)
@@ -97,31 +97,60 @@ func makeEntity(zp *gzipPool, body []byte, ctype string, lastMod time.Time, maxA
 		e.hLastMod = one(e.lastMod.Format(http.TimeFormat))
 	}
 	e.hCacheControl = one("public, max-age=" + strconv.Itoa(maxAge))
-	e.hLength = one(strconv.Itoa(len(body)))
-	if e.gz != nil {
-		e.hGzLength = one(strconv.Itoa(len(e.gz)))
-	}
+	e.hLength = one(strconv.Itoa(len(e.body)))
 	return e
 }
 
-// size is what the entity costs in the render cache.
-func (e *entity) size() int64 { return int64(len(e.body) + len(e.gz) + 256) }
+// gzipped returns the gzip form of the body, compressing it on the first
+// call, or nil when compression doesn't pay.
+func (e *entity) gzipped() []byte {
+	if !e.zippable {
+		return nil
+	}
+	e.gzOnce.Do(func() {
+		var buf bytes.Buffer
+		buf.Grow(len(e.body) / 3)
+		zw := e.zp.get(&buf)
+		_, _ = zw.Write(e.body)
+		_ = zw.Close()
+		e.zp.put(zw)
+		if buf.Len() < len(e.body) {
+			e.hGzLength = []string{strconv.Itoa(buf.Len())}[:1:1]
+			e.gz = buf.Bytes()
+		}
+	})
+	return e.gz
+}
+
+// size is what the entity costs in the render cache. The gzip form, made
+// later, is counted in advance at a third of the body (refeed's feeds
+// compress to a quarter to a third).
+func (e *entity) size() int64 {
+	n := int64(len(e.body) + 256)
+	if e.zippable {
+		n += int64(len(e.body) / 3)
+	}
+	return n
+}
 
 // write sends e, honouring conditional requests, HEAD and Accept-Encoding.
 // Header keys are written in canonical form, as Header.Set would.
 func (e *entity) write(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	useGzip := e.gz != nil && acceptsGzip(r.Header.Get("Accept-Encoding"))
 	etag, body, length := e.hETag, e.body, e.hLength
-	if useGzip {
-		etag, body, length = e.hGzETag, e.gz, e.hGzLength
+	useGzip := false
+	if e.zippable && acceptsGzip(r.Header.Get("Accept-Encoding")) {
+		if gz := e.gzipped(); gz != nil {
+			useGzip = true
+			etag, body, length = e.hGzETag, gz, e.hGzLength
+		}
 	}
 	h["Etag"] = etag
 	if e.hLastMod != nil {
 		h["Last-Modified"] = e.hLastMod
 	}
 	h["Cache-Control"] = e.hCacheControl
-	if e.gz != nil {
+	if e.zippable {
 		h["Vary"] = hVaryAcceptEncoding
 	}
 	if e.notModified(r) {
