@@ -37,6 +37,9 @@ func toUTF8(body []byte, contentType string) ([]byte, error) {
 	}
 	body = bytes.TrimLeft(body, " \t\r\n")
 	if len(body) > 0 && (body[0] == '{' || body[0] == '[') {
+		if utf8.Valid(body) {
+			return body, nil
+		}
 		return bytes.ToValidUTF8(body, []byte("\uFFFD")), nil
 	}
 
@@ -71,10 +74,13 @@ func toUTF8(body []byte, contentType string) ([]byte, error) {
 		}
 		body = out
 	}
-	body = bytes.ToValidUTF8(body, []byte("\uFFFD"))
-	if m != nil {
+	if !utf8.Valid(body) {
+		body = bytes.ToValidUTF8(body, []byte("\uFFFD"))
+	}
+	if m != nil && !strings.EqualFold(string(head[m[4]:m[5]]), "utf-8") {
 		// The declaration sits at the same offsets: the prolog is ASCII in every
 		// ASCII-compatible encoding. Say UTF-8 so the parser does not decode twice.
+		// (A body that says UTF-8 already, and is valid, is returned uncopied.)
 		if pm := prologEncoding.FindSubmatchIndex(body[:min(len(body), 512)]); pm != nil {
 			fixed := make([]byte, 0, len(body)+8)
 			fixed = append(fixed, body[:pm[4]]...)

@@ -22,6 +22,9 @@ import (
 // maxRedirects is how many hops one fetch follows.
 const maxRedirects = 10
 
+// maxHintAlloc caps the buffer allocated up front from a Content-Length.
+const maxHintAlloc = 2 << 20
+
 // fetchRequest is what a fetch needs to know about a source.
 type fetchRequest struct {
 	URL          string
@@ -220,7 +223,11 @@ func (f *fetcher) readBody(ctx context.Context, resp *http.Response) ([]byte, er
 	default:
 		return nil, withClass(ClassParse, fmt.Errorf("unsupported Content-Encoding %q", resp.Header.Get("Content-Encoding")))
 	}
-	body, err := readLimited(r, f.maxBody)
+	var hint int64 // the body's size, when the server says it
+	if r == resp.Body && resp.ContentLength > 0 {
+		hint = resp.ContentLength
+	}
+	body, err := readLimited(r, f.maxBody, hint)
 	if err != nil && ctx.Err() != nil {
 		return nil, fmt.Errorf("%w (%v)", ctx.Err(), err)
 	}
@@ -228,8 +235,14 @@ func (f *fetcher) readBody(ctx context.Context, resp *http.Response) ([]byte, er
 }
 
 // readLimited reads r to the end, or fails with ErrTooLarge at max+1 bytes.
-func readLimited(r io.Reader, max int64) ([]byte, error) {
+// A size hint (0: unknown) sizes the buffer once instead of growing it by
+// doubling; it is trusted only up to max and maxHintAlloc, so a server that
+// claims a large body and sends little cannot make every fetch allocate max.
+func readLimited(r io.Reader, max, hint int64) ([]byte, error) {
 	var buf bytes.Buffer
+	if hint > 0 {
+		buf.Grow(int(min(hint, max, maxHintAlloc)) + bytes.MinRead)
+	}
 	n, err := buf.ReadFrom(io.LimitReader(r, max+1))
 	if err != nil {
 		return nil, err
@@ -269,7 +282,7 @@ func (f *fetcher) fetchFile(u *url.URL, req fetchRequest) (fetchResult, error) {
 	if st.Size() > f.maxBody {
 		return fetchResult{}, fmt.Errorf("%w: %s is %d bytes > %d", ErrTooLarge, req.URL, st.Size(), f.maxBody)
 	}
-	body, err := readLimited(file, f.maxBody)
+	body, err := readLimited(file, f.maxBody, st.Size())
 	if err != nil {
 		return fetchResult{}, fmt.Errorf("read %s: %w", req.URL, err)
 	}
