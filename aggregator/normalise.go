@@ -91,12 +91,18 @@ func (n normaliser) post(it *gofeed.Item) (storage.Post, bool) {
 	if len(strings.TrimSpace(content)) < len(strings.TrimSpace(summary)) {
 		content, summary = summary, content
 	}
+	if strings.TrimSpace(summary) == strings.TrimSpace(content) {
+		summary = "" // the same markup twice: sanitise it once
+	}
 	content, text := sanitize.HTMLText(content, base)
+	if summary != "" && !strings.ContainsAny(summary, "<&") && isLead(sanitize.Text(summary), text) {
+		summary = "" // a plain-text lead of the content says nothing more
+	}
 	if summary != "" {
 		var summaryText string
 		summary, summaryText = sanitize.HTMLText(summary, base)
-		if summaryText == text {
-			summary = "" // the same text twice says nothing
+		if isLead(summaryText, text) {
+			summary = "" // the same text twice, or its beginning, says nothing
 		}
 	}
 
@@ -134,6 +140,16 @@ func (n normaliser) post(it *gofeed.Item) (storage.Post, bool) {
 	sum := sha256.Sum256([]byte(title + "\x00" + content))
 	p.Hash = hex.EncodeToString(sum[:])
 	return p, true
+}
+
+// isLead reports whether summary, plain text, is text or its beginning,
+// perhaps cut with an ellipsis: a summary that adds nothing to the content.
+func isLead(summary, text string) bool {
+	if summary == text {
+		return true
+	}
+	lead := strings.TrimRight(summary, ".…[] ")
+	return lead != "" && strings.HasPrefix(text, lead)
 }
 
 // keep applies the source's include and exclude filters to text.

@@ -214,3 +214,40 @@ func TestNormaliseTitles(t *testing.T) {
 		}
 	}
 }
+
+func TestNormaliseSummary(t *testing.T) {
+	const content = `<p>国家税务总局发布公告，明确了纳税人申领发票的要求。</p><p>Second paragraph.</p>`
+	cases := []struct {
+		name, summary, want string
+	}{
+		{"none", "", ""},
+		{"same markup", content, ""},
+		{"same text", `<div>国家税务总局发布公告，明确了纳税人申领发票的要求。 Second paragraph.</div>`, ""},
+		{"plain lead", `国家税务总局发布公告，明确了纳税人申领发票的要求。`, ""},
+		{"plain lead with ellipsis", `国家税务总局发布公告，明确了…`, ""},
+		{"html lead", `<p>国家税务总局发布公告...</p>`, ""},
+		{"different plain", `A short abstract.`, `A short abstract.`},
+		{"different html", `<p>摘要 <b>要点</b></p><script>x()</script>`, `<p>摘要 <b>要点</b></p>`},
+		{"escaped plain", `AT&amp;T &lt;b&gt;`, `AT&amp;T &lt;b&gt;`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			body := fmt.Sprintf(`<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>t</title><item><guid>1</guid><description>%s</description><content:encoded>%s</content:encoded></item></channel></rss>`,
+				htmlEscape(c.summary), htmlEscape(content))
+			posts := pipeline(t, []byte(body), src("s", ""), "https://example.org/feed", testNow)
+			if len(posts) != 1 {
+				t.Fatalf("%d posts", len(posts))
+			}
+			if posts[0].Summary != c.want {
+				t.Errorf("summary %q, want %q", posts[0].Summary, c.want)
+			}
+			if !strings.Contains(posts[0].Content, "Second paragraph.") {
+				t.Errorf("content %q", posts[0].Content)
+			}
+		})
+	}
+}
+
+func htmlEscape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
