@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"html"
+	"io"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -110,7 +111,7 @@ func (n normaliser) post(it *gofeed.Item) (storage.Post, bool) {
 	if title == "" {
 		title = truncateRunes(text, titleRunes)
 	}
-	if !n.keep(title + " " + text) {
+	if !n.keep(title, text) {
 		return storage.Post{}, false
 	}
 
@@ -125,6 +126,7 @@ func (n normaliser) post(it *gofeed.Item) (storage.Post, bool) {
 		FirstSeen: n.now,
 		Sources:   []string{n.src.Name},
 	}
+	p.Hash = contentHash(title, content)
 	p.Enclosures = n.enclosures(it, base)
 	p.Published, p.Updated = n.dates(it)
 	switch {
@@ -133,13 +135,20 @@ func (n normaliser) post(it *gofeed.Item) (storage.Post, bool) {
 	case link != "":
 		p.Key = "link:" + link
 	default:
-		sum := sha256.Sum256([]byte(title + "\x00" + content))
-		p.Key = "hash:" + hex.EncodeToString(sum[:])
+		p.Key = "hash:" + p.Hash
 	}
 	p.ID = storage.PostID(n.src.Name, p.Key)
-	sum := sha256.Sum256([]byte(title + "\x00" + content))
-	p.Hash = hex.EncodeToString(sum[:])
 	return p, true
+}
+
+// contentHash is the hex SHA-256 of title, a NUL and content, hashed without
+// concatenating them first.
+func contentHash(title, content string) string {
+	h := sha256.New()
+	io.WriteString(h, title)
+	h.Write([]byte{0})
+	io.WriteString(h, content)
+	return hex.EncodeToString(h.Sum(make([]byte, 0, sha256.Size)))
 }
 
 // isLead reports whether summary, plain text, is text or its beginning,
@@ -152,8 +161,13 @@ func isLead(summary, text string) bool {
 	return lead != "" && strings.HasPrefix(text, lead)
 }
 
-// keep applies the source's include and exclude filters to text.
-func (n normaliser) keep(text string) bool {
+// keep applies the source's include and exclude filters to the title and
+// text (matched as title + " " + text).
+func (n normaliser) keep(title, text string) bool {
+	if n.src.Include == nil && n.src.Exclude == nil {
+		return true
+	}
+	text = title + " " + text
 	if n.src.Include != nil && !n.src.Include.MatchString(text) {
 		return false
 	}
