@@ -92,7 +92,7 @@ func HTMLText(s string, base *url.URL) (clean, text string) {
 		return "", ""
 	}
 	var t textBuilder
-	t.b.Grow(len(s) / 2)
+	t.b.Grow(len(s)) // text is most of an article: growing from less costs more
 	clean = postProcess(sanitized(s), base, &t)
 	return clean, t.String()
 }
