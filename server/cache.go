@@ -81,6 +81,7 @@ func (c *renderCache) put(key cacheKey, e *entity) {
 	if e.size() > c.max/4 {
 		return // one huge page must not flush everything else
 	}
+	e.cached = true // before any reader of the cache can see e
 	if el, ok := c.entries[key]; ok {
 		c.used -= el.Value.(*cacheItem).e.size()
 		c.order.Remove(el)
