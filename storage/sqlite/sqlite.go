@@ -33,6 +33,8 @@ type Store struct {
 	now   func() time.Time
 	stmts writeStmts
 	ix    *indexer // background search indexing; nil for an old schema
+
+	counts postCounts // Sources' post counts, per version
 }
 
 var _ storage.Store = (*Store)(nil)
