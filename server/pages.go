@@ -68,8 +68,12 @@ func (s *Server) renderHome(ctx context.Context, opts Options) (*entity, error) 
 	}
 	s.mu.RUnlock()
 	for _, src := range srcs {
+		feedURL := src.State.URL
+		if feedURL == "" {
+			feedURL = src.URL
+		}
 		d.Sources = append(d.Sources, feeds.SourceStatus{
-			Name: src.Name, Title: src.State.Title, URL: feeds.SourceURL(base, src.Name), SiteURL: src.State.SiteURL,
+			Name: src.Name, Title: src.State.Title, URL: feedURL, SiteURL: src.State.SiteURL,
 			Status: src.State.Status, ErrorClass: src.State.ErrorClass, Error: src.State.Error,
 			LastPoll: src.State.LastPoll, NextPoll: src.State.NextPoll, Failures: src.State.Failures, Posts: src.Posts,
 		})
