@@ -71,8 +71,13 @@ func (zp *gzipPool) put(zw *gzip.Writer) {
 	}
 }
 
-// newEntity builds an entity with the server's gzip writers.
+// newEntity builds an entity with the server's gzip writers. A response
+// with no date of its own (an empty feed, OPML) is dated by the server's
+// start, so every feed and page has a Last-Modified, as SPEC says.
 func (s *Server) newEntity(body []byte, ctype string, lastMod time.Time, maxAge int) *entity {
+	if lastMod.Unix() <= 0 {
+		lastMod = s.started
+	}
 	return makeEntity(&s.gzPool, body, ctype, lastMod, maxAge)
 }
 

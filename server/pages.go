@@ -67,7 +67,13 @@ func (s *Server) renderHome(ctx context.Context, opts Options) (*entity, error) 
 		d.Tags = append(d.Tags, feeds.CountLink{Title: t, URL: feeds.TagURL(base, t), Posts: tagCounts[t]})
 	}
 	s.mu.RUnlock()
+	// The page shows poll status, so it changes with every poll, not only
+	// with the posts.
+	lastMod := newest(page.Posts)
 	for _, src := range srcs {
+		if src.State.LastPoll.After(lastMod) {
+			lastMod = src.State.LastPoll
+		}
 		feedURL := src.State.URL
 		if feedURL == "" {
 			feedURL = src.URL
@@ -85,7 +91,7 @@ func (s *Server) renderHome(ctx context.Context, opts Options) (*entity, error) 
 	if err := s.currentPages().Home(&buf, d); err != nil {
 		return nil, fmt.Errorf("render home: %w", err)
 	}
-	return s.newEntity(buf.Bytes(), ctypeHTML, newest(page.Posts), 60), nil
+	return s.newEntity(buf.Bytes(), ctypeHTML, lastMod, 60), nil
 }
 
 func (s *Server) handlePost(w http.ResponseWriter, r *http.Request) {

@@ -61,6 +61,7 @@ type Server struct {
 	assets  map[string]*entity
 	log     *slog.Logger
 	now     func() time.Time
+	started time.Time // Last-Modified of responses with no date of their own
 	mux     *http.ServeMux
 	handler http.Handler
 
@@ -91,7 +92,8 @@ func New(store Store, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{store: store, pages: pages, assets: assets, log: opts.Logger, now: opts.Now}
+	s := &Server{store: store, pages: pages, assets: assets, log: opts.Logger, now: opts.Now,
+		started: opts.Now().UTC().Truncate(time.Second)}
 	s.cache = newRenderCache(0)
 	s.SetOptions(opts)
 	s.routes()

@@ -328,3 +328,18 @@ func TestHealthz(t *testing.T) {
 		t.Errorf("healthz lacks the failing source's class: %s", rec.Body.String())
 	}
 }
+
+func TestLastModifiedOnEmptyResponses(t *testing.T) {
+	s := newTestServer(t, &fakeStore{version: 1})
+	for _, target := range []string{"/", "/feed.atom", "/category/markets.rss", "/search?q=x", "/sources.opml"} {
+		rec := get(t, s, "GET", target)
+		lm := rec.Header().Get("Last-Modified")
+		if rec.Code != 200 || lm == "" {
+			t.Errorf("%s: status %d, Last-Modified %q", target, rec.Code, lm)
+			continue
+		}
+		if again := get(t, s, "GET", target, "If-Modified-Since", lm); again.Code != 304 {
+			t.Errorf("%s: If-Modified-Since its own Last-Modified: %d", target, again.Code)
+		}
+	}
+}
