@@ -156,14 +156,6 @@ type Result struct {
 	Err          error
 }
 
-// source returns the configured source called name.
-func (a *Aggregator) source(name string) (Source, bool) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	s, ok := a.sources[name]
-	return s, ok
-}
-
 // claim marks name as being polled and reports whether it was free.
 func (a *Aggregator) claim(name string) bool {
 	a.mu.Lock()

@@ -99,15 +99,6 @@ func (s *fakeStore) lastSave(t *testing.T, name string) savedPoll {
 	return savedPoll{}
 }
 
-func (s *fakeStore) setState(name string, st storage.SourceState) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	src := s.sources[name]
-	src.Name = name
-	src.State = st
-	s.sources[name] = src
-}
-
 // clock is a settable test clock.
 type clock struct {
 	mu sync.Mutex

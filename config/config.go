@@ -89,33 +89,6 @@ func (c *Config) Category(slug string) (Category, bool) {
 	return Category{}, false
 }
 
-// MinInterval is the shortest poll interval of the given sources (all
-// sources when names is empty), or the default interval when there are none.
-func (c *Config) MinInterval(names ...string) time.Duration {
-	min := time.Duration(0)
-	for _, s := range c.Sources {
-		if len(names) > 0 && !contains(names, s.Name) {
-			continue
-		}
-		if min == 0 || s.Interval < min {
-			min = s.Interval
-		}
-	}
-	if min == 0 {
-		return c.Poll.Interval
-	}
-	return min
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // Load reads, decodes and validates the config file at path. The error, if
 // any, is an Errors listing every problem as "FILE:LINE: message".
 func Load(path string) (*Config, error) {

@@ -63,7 +63,6 @@ func TestParseGood(t *testing.T) {
 		{"file url absolute", c.Sources[1].URL, "file:///etc/refeed/samples/a.xml"},
 		{"tags", strings.Join(c.Sources[1].Tags, ","), "税务,本地"},
 		{"exclude compiled", c.Sources[1].Exclude != nil, true},
-		{"min interval", c.MinInterval(), 15 * time.Minute},
 		{"user agent", c.DefaultUserAgent("1.0"), "refeed/1.0 (+http://news.example.org)"},
 	}
 	for _, tc := range checks {

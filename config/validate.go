@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -148,7 +149,7 @@ func (v *validator) sources(c *Config, raw []rawSource) {
 					v.errorf(v.lines.line(at+".tags", at), "source %q: tags must not be empty strings", rs.Name)
 					continue
 				}
-				if !contains(s.Tags, t) {
+				if !slices.Contains(s.Tags, t) {
 					s.Tags = append(s.Tags, t)
 				}
 			}

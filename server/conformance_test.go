@@ -13,6 +13,7 @@ import (
 
 	"github.com/refeed/refeed/feeds"
 	"github.com/refeed/refeed/internal/conformance"
+	"github.com/refeed/refeed/storage"
 )
 
 // liveServer serves the test store over real HTTP, with base_url set to its
@@ -85,7 +86,7 @@ func TestFeedparser(t *testing.T) {
 	python := conformance.Feedparser(t)
 	st := testStore()
 	base := liveServer(t, st)
-	page, err := st.Posts(t.Context(), listing{kind: kindCategory, name: "zhongguoshuiwubao"}.queryWithLimit(5))
+	page, err := st.Posts(t.Context(), storage.Query{Category: "zhongguoshuiwubao", Limit: 5})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -39,9 +40,9 @@ func (f *fakeStore) Posts(ctx context.Context, q storage.Query) (storage.Page, e
 	var match []storage.Post
 	for _, p := range f.posts {
 		switch {
-		case q.Category != "" && !contains(p.Categories, q.Category),
-			q.Tag != "" && !contains(p.Tags, q.Tag),
-			q.Source != "" && !contains(p.Sources, q.Source),
+		case q.Category != "" && !slices.Contains(p.Categories, q.Category),
+			q.Tag != "" && !slices.Contains(p.Tags, q.Tag),
+			q.Source != "" && !slices.Contains(p.Sources, q.Source),
 			q.Search != "" && !strings.Contains(p.Title+p.Content, q.Search):
 			continue
 		}

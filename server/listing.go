@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/refeed/refeed/feeds"
@@ -259,7 +260,7 @@ func (s *Server) feedFor(ctx context.Context, opts Options, l listing, ext strin
 func (s *Server) maxAge(opts Options, names []string) int {
 	shortest := time.Hour
 	for _, src := range opts.Sources {
-		if names != nil && !contains(names, src.Name) {
+		if names != nil && !slices.Contains(names, src.Name) {
 			continue
 		}
 		if src.Interval > 0 && src.Interval < shortest {
@@ -284,26 +285,10 @@ func newest(posts []storage.Post) time.Time {
 	return t
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 func (s *Server) currentPages() *feeds.Pages {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.pages
-}
-
-// queryWithLimit is the listing's query for its newest n posts.
-func (l listing) queryWithLimit(n int) storage.Query {
-	q := l.query()
-	q.Limit = n
-	return q
 }
 
 // sourceTitle is a source's feed title as last polled, or its name.

@@ -343,3 +343,23 @@ func TestLastModifiedOnEmptyResponses(t *testing.T) {
 		}
 	}
 }
+
+// TestCacheControl: max-age is the shortest poll interval of the sources
+// behind a feed, at most an hour.
+func TestCacheControl(t *testing.T) {
+	s := newTestServer(t, testStore())
+	tests := []struct {
+		target, want string
+	}{
+		{"/feed.rss", "public, max-age=900"},
+		{"/category/zhongguoshuiwubao.atom", "public, max-age=900"},
+		{"/category/markets.rss", "public, max-age=3600"},
+		{"/tag/Markets.json", "public, max-age=3600"},
+		{"/source/chinatax.html", "public, max-age=900"},
+	}
+	for _, tc := range tests {
+		if got := get(t, s, "GET", tc.target).Header().Get("Cache-Control"); got != tc.want {
+			t.Errorf("%s: Cache-Control %q, want %q", tc.target, got, tc.want)
+		}
+	}
+}
