@@ -21,6 +21,7 @@ type fakeStore struct {
 	sources  []storage.Source
 	version  int64
 	postCall atomic.Int64
+	statCall atomic.Int64
 	delay    time.Duration
 }
 
@@ -89,6 +90,7 @@ func (f *fakeStore) Version(ctx context.Context) (int64, error) {
 }
 
 func (f *fakeStore) Stats(ctx context.Context) (storage.Stats, error) {
+	f.statCall.Add(1)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	cats, tags := map[string]int{}, map[string]int{}

@@ -7,6 +7,10 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/singleflight"
 
 	"github.com/refeed/refeed/feeds"
 	"github.com/refeed/refeed/storage"
@@ -18,8 +22,46 @@ func (s *Server) siteFeeds(base string) feeds.FeedLinks {
 	return feeds.FeedLinks{RSS: base + "/feed.rss", Atom: base + "/feed.atom", JSON: base + "/feed.json"}
 }
 
-// handleHome renders the home page on every request: it shows live poll
-// status. With paging parameters it lists older posts of the whole site.
+// homeCache holds the one current home page, outside the LRU so that a new
+// render every homeFresh does not push feeds out.
+type homeCache struct {
+	mu  sync.Mutex
+	key cacheKey
+	e   *entity
+}
+
+// get returns the page rendered for key, rendering it once on a miss.
+func (h *homeCache) get(group *singleflight.Group, key cacheKey, render func() (*entity, error)) (*entity, error) {
+	h.mu.Lock()
+	if h.e != nil && h.key == key {
+		e := h.e
+		h.mu.Unlock()
+		return e, nil
+	}
+	h.mu.Unlock()
+	v, err, _ := group.Do(key.String(), func() (any, error) {
+		e, err := render()
+		if err != nil {
+			return nil, err
+		}
+		h.mu.Lock()
+		h.key, h.e = key, e
+		h.mu.Unlock()
+		return e, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*entity), nil
+}
+
+// homeFresh is how long a rendered home page may be served: it shows poll
+// status, which changes without the store's version, and counting posts per
+// category, tag and source is too dear to do on every request.
+const homeFresh = 5 * time.Second
+
+// handleHome serves the home page, rendered at most once per store version
+// and homeFresh. With paging parameters it lists older posts of the whole site.
 func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
 	if q := r.URL.Query(); q.Has("before") || q.Has("limit") {
 		l, _ := s.lookup(kindSite, "")
@@ -27,8 +69,13 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	opts := s.options()
-	ctx := r.Context()
-	e, err := s.renderHome(ctx, opts)
+	// The key's limit holds the freshness window's number.
+	key := cacheKey{version: s.currentVersion(r.Context()), kind: "home", limit: int(s.now().UnixNano() / int64(homeFresh))}
+	e, err := s.home.get(&s.cache.group, key, func() (*entity, error) {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), renderTimeout)
+		defer cancel()
+		return s.renderHome(ctx, opts)
+	})
 	if err != nil {
 		s.fail(w, r, err)
 		return

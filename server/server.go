@@ -61,6 +61,7 @@ type Server struct {
 	assets  map[string]*entity
 	log     *slog.Logger
 	now     func() time.Time
+	home    homeCache
 	started time.Time // Last-Modified of responses with no date of their own
 	mux     *http.ServeMux
 	handler http.Handler
@@ -147,6 +148,9 @@ func (s *Server) SetOptions(opts Options) {
 	}
 	s.mu.Unlock()
 	s.cache.reset(opts.CacheBytes)
+	s.home.mu.Lock()
+	s.home.e = nil
+	s.home.mu.Unlock()
 	s.sources.reset()
 }
 

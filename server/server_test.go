@@ -363,3 +363,32 @@ func TestCacheControl(t *testing.T) {
 		}
 	}
 }
+
+// TestHomeRenderedOnce: the home page's counts are read once per store
+// version and freshness window, not per request; a change shows at once.
+func TestHomeRenderedOnce(t *testing.T) {
+	st := testStore()
+	s := newTestServer(t, st)
+	fixed := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
+	s.now = func() time.Time { return fixed } // one freshness window throughout
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(func() {
+			if rec := get(t, s, "GET", "/"); rec.Code != 200 {
+				t.Errorf("status %d", rec.Code)
+			}
+		})
+	}
+	wg.Wait()
+	if n := st.statCall.Load(); n != 1 {
+		t.Errorf("50 requests read the stats %d times, want 1", n)
+	}
+	p := st.posts[0]
+	p.ID, p.Title = "00000000000000fe", "首页新文章"
+	p.Published = p.Published.Add(24 * time.Hour)
+	st.add(p)
+	s.Invalidate()
+	if body := get(t, s, "GET", "/").Body.String(); !strings.Contains(body, "首页新文章") {
+		t.Error("home page does not show a new post after a change")
+	}
+}
