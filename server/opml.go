@@ -31,10 +31,14 @@ func OPML(title string, cats []Category, srcs []storage.Source) opml.Document {
 
 func (s *Server) handleOPML(w http.ResponseWriter, r *http.Request) {
 	opts := s.options()
-	srcs, err := s.store.Sources(r.Context())
+	byName, err := s.sourcesByName(r.Context()) // shared with renders: no post counting per request
 	if err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	srcs := make([]storage.Source, 0, len(byName))
+	for _, name := range sortedKeys(byName) {
+		srcs = append(srcs, byName[name])
 	}
 	var buf bytes.Buffer
 	if err := opml.Write(&buf, OPML(opts.Site.Title, opts.Categories, srcs)); err != nil {
