@@ -75,6 +75,20 @@ func (c *renderCache) get(key cacheKey) (*entity, bool) {
 	return el.Value.(*cacheItem).e, true
 }
 
+// lookup is get for the fast path: a hit counts, a miss does not (the
+// request goes on to the net/http path, whose get counts it).
+func (c *renderCache) lookup(key cacheKey) (*entity, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el, ok := c.entries[key]
+	if !ok {
+		return nil, false
+	}
+	c.hits++
+	c.order.MoveToFront(el)
+	return el.Value.(*cacheItem).e, true
+}
+
 func (c *renderCache) put(key cacheKey, e *entity) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -111,7 +125,8 @@ func (c *renderCache) getOrRender(key cacheKey, render func() (*entity, error)) 
 		return e, true, nil
 	}
 	v, err, _ := c.group.Do(key.String(), func() (any, error) {
-		if e, ok := c.get(key); ok {
+		// A render that finished between the miss and Do: no second miss.
+		if e, ok := c.lookup(key); ok {
 			return e, nil
 		}
 		e, err := render()

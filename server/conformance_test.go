@@ -1,9 +1,9 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
-	"net/http"
-	"net/http/httptest"
+	"net"
 	"net/url"
 	"os/exec"
 	"slices"
@@ -16,22 +16,29 @@ import (
 	"github.com/refeed/refeed/storage"
 )
 
-// liveServer serves the test store over real HTTP, with base_url set to its
-// own address so feed links resolve.
+// liveServer serves the test store over real HTTP as `refeed serve` does
+// (fasthttp, with the fast path), with base_url set to its own address so
+// feed links resolve.
 func liveServer(t *testing.T, st *fakeStore) string {
 	t.Helper()
-	// The handler is complete before the server starts: setting it from
-	// here while the server runs would be a data race.
-	var h http.Handler
-	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
-	t.Cleanup(ts.Close)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
 	s := newTestServer(t, st)
 	opts := s.options()
-	opts.Site.BaseURL = "http://" + ts.Listener.Addr().String()
+	opts.Site.BaseURL = "http://" + ln.Addr().String()
 	s.SetOptions(opts)
-	h = s
-	ts.Start()
-	return ts.URL
+	srv := s.FastServer()
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.ShutdownWithContext(ctx)
+		<-done
+	})
+	return opts.Site.BaseURL
 }
 
 // TestCheckFeed runs the shared validator over HTTP on every kind of feed:

@@ -38,6 +38,9 @@ type entity struct {
 	// Header values, each a one-element slice with no spare capacity, so
 	// that a handler appending to one gets a copy.
 	hCtype, hETag, hGzETag, hLastMod, hCacheControl, hLength, hGzLength []string
+	// The same values for the fast path (fast.go); fLastMod is nil when
+	// there is no Last-Modified.
+	fCtype, fETag, fGzETag, fLastMod, fCacheControl []byte
 }
 
 // Header values shared by every entity.
@@ -107,6 +110,10 @@ func makeEntity(zp *gzipPool, body []byte, ctype string, lastMod time.Time, maxA
 	}
 	e.hCacheControl = one("public, max-age=" + strconv.Itoa(maxAge))
 	e.hLength = one(strconv.Itoa(len(e.body)))
+	e.fCtype, e.fETag, e.fGzETag, e.fCacheControl = []byte(ctype), []byte(e.etag), []byte(e.gzETag), []byte(e.hCacheControl[0])
+	if e.hLastMod != nil {
+		e.fLastMod = []byte(e.hLastMod[0])
+	}
 	return e
 }
 
@@ -146,17 +153,24 @@ func (e *entity) size() int64 {
 	return n
 }
 
+// choose decides how e answers a request with these header values: whether
+// it is a 304 and whether the body goes out gzipped. Both transports (net/http
+// in write, fasthttp in writeFast) decide through it, so they cannot differ.
+func (e *entity) choose(acceptEncoding, ifNoneMatch, ifModifiedSince string) (notModified, useGzip bool) {
+	if e.zippable && acceptsGzip(acceptEncoding) {
+		useGzip = e.gzipped() != nil
+	}
+	return e.notModified(ifNoneMatch, ifModifiedSince), useGzip
+}
+
 // write sends e, honouring conditional requests, HEAD and Accept-Encoding.
 // Header keys are written in canonical form, as Header.Set would.
 func (e *entity) write(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
+	notModified, useGzip := e.choose(r.Header.Get("Accept-Encoding"), r.Header.Get("If-None-Match"), r.Header.Get("If-Modified-Since"))
 	etag, body, length := e.hETag, e.body, e.hLength
-	useGzip := false
-	if e.zippable && acceptsGzip(r.Header.Get("Accept-Encoding")) {
-		if gz := e.gzipped(); gz != nil {
-			useGzip = true
-			etag, body, length = e.hGzETag, gz, e.hGzLength
-		}
+	if useGzip {
+		etag, body, length = e.hGzETag, e.gz, e.hGzLength
 	}
 	h["Etag"] = etag
 	if e.hLastMod != nil {
@@ -166,7 +180,7 @@ func (e *entity) write(w http.ResponseWriter, r *http.Request) {
 	if e.zippable {
 		h["Vary"] = hVaryAcceptEncoding
 	}
-	if e.notModified(r) {
+	if notModified {
 		delete(h, "Content-Type")
 		w.WriteHeader(http.StatusNotModified)
 		return
@@ -188,15 +202,14 @@ func (e *entity) write(w http.ResponseWriter, r *http.Request) {
 
 // notModified applies RFC 9110's rules: If-None-Match (weak comparison, lists,
 // "*") wins over If-Modified-Since, which is only looked at without it.
-func (e *entity) notModified(r *http.Request) bool {
-	if inm := r.Header.Get("If-None-Match"); inm != "" {
-		return etagMatch(inm, e.etag, e.gzETag)
+func (e *entity) notModified(ifNoneMatch, ifModifiedSince string) bool {
+	if ifNoneMatch != "" {
+		return etagMatch(ifNoneMatch, e.etag, e.gzETag)
 	}
-	ims := r.Header.Get("If-Modified-Since")
-	if ims == "" || e.lastMod.IsZero() {
+	if ifModifiedSince == "" || e.lastMod.IsZero() {
 		return false
 	}
-	t, err := http.ParseTime(ims)
+	t, err := http.ParseTime(ifModifiedSince)
 	if err != nil {
 		return false
 	}

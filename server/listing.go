@@ -137,6 +137,7 @@ func (s *Server) serveListing(w http.ResponseWriter, r *http.Request, l listing,
 		s.fail(w, r, err)
 		return
 	}
+	s.registerHot(r, key, e)
 	e.write(w, r)
 }
 

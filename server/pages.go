@@ -158,6 +158,7 @@ func (s *Server) handlePost(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.registerHot(r, key, e)
 	e.write(w, r)
 }
 

@@ -62,6 +62,7 @@ type Server struct {
 	log     *slog.Logger
 	now     func() time.Time
 	home    homeCache
+	hot     hotMap    // URIs the fast path may answer from the render cache
 	started time.Time // Last-Modified of responses with no date of their own
 	mux     *http.ServeMux
 	handler http.Handler
@@ -148,6 +149,7 @@ func (s *Server) SetOptions(opts Options) {
 	}
 	s.mu.Unlock()
 	s.cache.reset(opts.CacheBytes)
+	s.hot.reset()
 	s.home.mu.Lock()
 	s.home.e = nil
 	s.home.mu.Unlock()
@@ -179,6 +181,7 @@ func (s *Server) currentVersion(ctx context.Context) int64 {
 	}
 	if old := s.version.Swap(v); old != v {
 		s.cache.reset(0)
+		s.hot.reset()
 		s.sources.reset()
 	}
 	s.versionCheck.Store(now)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -18,13 +17,13 @@ import (
 	"github.com/refeed/refeed/server"
 )
 
-// Server timeouts, and how long a shutdown may take.
+// Server timeouts, and how long a shutdown may take. fasthttp has no
+// separate header timeout: readTimeout bounds reading the whole request.
 const (
-	readHeaderTimeout = 10 * time.Second
-	readTimeout       = 30 * time.Second
-	writeTimeout      = 60 * time.Second
-	idleTimeout       = 120 * time.Second
-	shutdownTimeout   = 15 * time.Second
+	readTimeout     = 30 * time.Second
+	writeTimeout    = 60 * time.Second
+	idleTimeout     = 120 * time.Second
+	shutdownTimeout = 15 * time.Second
 )
 
 func serveSetup(fs *flag.FlagSet) runFunc {
@@ -58,15 +57,12 @@ func runServe(ctx context.Context, e *env, fs *flag.FlagSet, args []string, poll
 		e.log.Error("serve: listen", "addr", cfg.Server.Listen, "error", err)
 		return exitUsage
 	}
-	httpSrv := &http.Server{
-		Handler:           srv,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(e.log.Handler(), slog.LevelWarn),
-	}
+	// fasthttp serves the hot cached feeds itself and everything else
+	// through the net/http handlers (server.FastHandler).
+	httpSrv := srv.FastServer()
+	httpSrv.ReadTimeout = readTimeout
+	httpSrv.WriteTimeout = writeTimeout
+	httpSrv.IdleTimeout = idleTimeout
 	e.log.Info("serving", "url", "http://"+ln.Addr().String()+"/", "base_url", cfg.BaseURL,
 		"config", cfg.Path, "database", cfg.Storage.Path, "sources", len(cfg.Sources), "poll", poll)
 
@@ -147,7 +143,7 @@ func runServe(ctx context.Context, e *env, fs *flag.FlagSet, args []string, poll
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	if err := httpSrv.Shutdown(sctx); err != nil {
+	if err := httpSrv.ShutdownWithContext(sctx); err != nil {
 		e.log.Warn("shutdown: requests still in flight were cut", "error", err)
 	}
 	stopBG()
