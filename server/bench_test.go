@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/valyala/fasthttp"
+
 	"github.com/refeed/refeed/feeds"
 	"github.com/refeed/refeed/storage"
 )
@@ -138,6 +140,46 @@ func BenchmarkColdRender(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(w.n)/float64(b.N)/1024, "KiB/op")
+		})
+	}
+}
+
+// BenchmarkFast serves the cached 50-item category feed through
+// FastHandler's fast path, as `refeed serve` does for a burst of readers
+// (the response is built, not written to a connection).
+func BenchmarkFast(b *testing.B) {
+	s := benchServer(b)
+	h := s.FastHandler()
+	var prime fasthttp.RequestCtx
+	prime.Request.SetRequestURI("/category/c.rss")
+	h(&prime)
+	if prime.Response.StatusCode() != http.StatusOK || s.hot.len() != 1 {
+		b.Fatalf("prime: %d, hot entries %d", prime.Response.StatusCode(), s.hot.len())
+	}
+	etag := string(prime.Response.Header.Peek("ETag"))
+	for _, tc := range []struct {
+		name   string
+		header []string
+		status int
+	}{
+		{"identity", nil, http.StatusOK},
+		{"gzip", []string{"Accept-Encoding", "gzip, deflate, br"}, http.StatusOK},
+		{"304", []string{"If-None-Match", etag}, http.StatusNotModified},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			var ctx fasthttp.RequestCtx
+			ctx.Request.SetRequestURI("/category/c.rss")
+			for i := 0; i < len(tc.header); i += 2 {
+				ctx.Request.Header.Set(tc.header[i], tc.header[i+1])
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				ctx.Response.Reset()
+				h(&ctx)
+				if ctx.Response.StatusCode() != tc.status {
+					b.Fatalf("status %d, want %d", ctx.Response.StatusCode(), tc.status)
+				}
+			}
 		})
 	}
 }
