@@ -31,9 +31,7 @@ type entity struct {
 	gzOnce sync.Once
 	gz     []byte // set by gzOnce; nil when compression doesn't pay
 
-	cached   bool // set once by the render cache before it shares e: may have a file
-	fileOnce sync.Once
-	file     *bodyFile // set by fileOnce: the identity body for sendfile (bodyfile.go)
+	cached bool // set once by the render cache before it shares e: may be hot (hot.go)
 
 	// Header values, each a one-element slice with no spare capacity, so
 	// that a handler appending to one gets a copy.
@@ -138,17 +136,13 @@ func (e *entity) gzipped() []byte {
 	return e.gz
 }
 
-// size is what the entity costs in the render cache. The gzip form and the
-// body file, made later, are counted in advance: the gzip form at a third
-// of the body (refeed's feeds compress to a quarter to a third), the file
-// (in memory, on tmpfs) at the body's size.
+// size is what the entity costs in the render cache. The gzip form, made
+// later, is counted in advance at a third of the body (refeed's feeds
+// compress to a quarter to a third).
 func (e *entity) size() int64 {
 	n := int64(len(e.body) + 256)
 	if e.zippable {
 		n += int64(len(e.body) / 3)
-	}
-	if len(e.body) >= minFileBody {
-		n += int64(len(e.body))
 	}
 	return n
 }
@@ -191,12 +185,8 @@ func (e *entity) write(w http.ResponseWriter, r *http.Request) {
 	}
 	h["Content-Length"] = length
 	w.WriteHeader(http.StatusOK)
-	switch {
-	case r.Method == http.MethodHead:
-	case useGzip:
+	if r.Method != http.MethodHead {
 		_, _ = w.Write(body)
-	default:
-		e.writeIdentity(w)
 	}
 }
 

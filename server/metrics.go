@@ -1,7 +1,6 @@
 package server
 
 import (
-	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -85,15 +84,6 @@ type statusRecorder struct {
 func (r *statusRecorder) WriteHeader(code int) {
 	r.status = code
 	r.ResponseWriter.WriteHeader(code)
-}
-
-// ReadFrom lets the response send a file with sendfile(2) (see bodyfile.go)
-// through the recorder.
-func (r *statusRecorder) ReadFrom(src io.Reader) (int64, error) {
-	if rf, ok := r.ResponseWriter.(io.ReaderFrom); ok {
-		return rf.ReadFrom(src)
-	}
-	return io.Copy(r.ResponseWriter, src)
 }
 
 // Unwrap gives http.ResponseController the response.
