@@ -2,8 +2,9 @@
 # Serving benchmark (issue 4): cold renders at 10,000 and 1,000,000 posts,
 # then wrk against a cached category feed served by `refeed serve` and by
 # nginx serving the same bytes as a static file, and refeed's peak RSS.
-# For context it also runs wrk against the least a Go net/http handler can do
-# with the same bytes (bench/serve/pserve -static): the net/http floor.
+# For context it also runs wrk against the least a handler can do with the
+# same bytes (bench/serve/pserve -static) on fasthttp, the server refeed
+# uses, and on Go's net/http: the two servers' ceilings ("floors" of cost).
 #
 #   bench/serve/run.sh                 # from the repository root
 #   FRESH=1 bench/serve/run.sh         # refill the databases
@@ -36,9 +37,9 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
 mkdir -p "$BENCH_DIR/bin"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/refeed-serve.XXXXXX")
-refeed_pid="" nginx_pid="" floor_pid=""
+refeed_pid="" nginx_pid="" floor_pid="" ffloor_pid=""
 cleanup() {
-	for pid in $refeed_pid $nginx_pid $floor_pid; do
+	for pid in $refeed_pid $nginx_pid $floor_pid $ffloor_pid; do
 		kill "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 	done
@@ -146,14 +147,21 @@ cmp <(curl -fs -H 'Accept-Encoding: gzip' "$nurl/feed.$FORMAT") "$tmp/feed.$FORM
 [[ $(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $netag" "$nurl/feed.$FORMAT") == 304 ]]
 [[ $(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $retag" "$rurl$path") == 304 ]]
 
-# The net/http floor: the same bytes from memory, fixed headers.
+# The floors: the same bytes from memory, fixed headers, on net/http and on
+# fasthttp.
 fport=$(free_port)
-"$BENCH_DIR/bin/pserve" -static "$tmp/www/feed.$FORMAT" -listen "127.0.0.1:$fport" -wait 0 -for 1h >"$tmp/floor.log" 2>&1 &
+"$BENCH_DIR/bin/pserve" -static "$tmp/www/feed.$FORMAT" -nethttp -listen "127.0.0.1:$fport" -wait 0 -for 1h >"$tmp/floor.log" 2>&1 &
 floor_pid=$!
 furl=http://127.0.0.1:$fport
-for _ in $(seq 50); do
-	curl -fs -o /dev/null "$furl/feed" && break
-	sleep 0.1
+ffport=$(free_port)
+"$BENCH_DIR/bin/pserve" -static "$tmp/www/feed.$FORMAT" -listen "127.0.0.1:$ffport" -wait 0 -for 1h >"$tmp/ffloor.log" 2>&1 &
+ffloor_pid=$!
+ffurl=http://127.0.0.1:$ffport
+for u in "$furl" "$ffurl"; do
+	for _ in $(seq 50); do
+		curl -fs -o /dev/null "$u/feed" && break
+		sleep 0.1
+	done
 done
 
 # bench NAME URL [HEADER]: one wrk run; prints "req/s p50 p99".
@@ -178,11 +186,12 @@ for variant in identity gzip 304; do
 	gzip) nh="Accept-Encoding: gzip" rh="Accept-Encoding: gzip" fh="Accept-Encoding: gzip" ;;
 	304) nh="If-None-Match: $netag" rh="If-None-Match: $retag" fh='If-None-Match: "static"' ;;
 	esac
-	echo "== wrk $variant: nginx, refeed, net/http floor" >&2
+	echo "== wrk $variant: nginx, refeed, fasthttp floor, net/http floor" >&2
 	res[nginx-$variant]=$(bench "nginx-$variant" "$nurl/feed.$FORMAT" ${nh:+"$nh"})
 	res[refeed-$variant]=$(bench "refeed-$variant" "$rurl$path" ${rh:+"$rh"})
+	res[ffloor-$variant]=$(bench "ffloor-$variant" "$ffurl/feed" ${fh:+"$fh"})
 	res[floor-$variant]=$(bench "floor-$variant" "$furl/feed" ${fh:+"$fh"})
-	echo "   nginx ${res[nginx-$variant]}   refeed ${res[refeed-$variant]}   floor ${res[floor-$variant]}" >&2
+	echo "   nginx ${res[nginx-$variant]}   refeed ${res[refeed-$variant]}   fasthttp floor ${res[ffloor-$variant]}   net/http floor ${res[floor-$variant]}" >&2
 done
 
 hwm=$(awk '/VmHWM/{print $2}' "/proc/$refeed_pid/status")
@@ -205,15 +214,16 @@ for what in "cold rss" "cold atom" "cold json" "first rss" "first atom" "first j
 done
 echo
 echo "(b) wrk -t$THREADS -c$CONNS -d$DURATION against the cached feed"
-printf '%-9s %11s %12s %7s %10s %10s %10s %10s %12s %7s\n' variant "nginx req/s" "refeed req/s" ratio \
-	"nginx p50" "refeed p50" "nginx p99" "refeed p99" "floor req/s" "r/floor"
+printf '%-9s %11s %12s %7s %10s %10s %10s %10s %13s %8s %13s\n' variant "nginx req/s" "refeed req/s" ratio \
+	"nginx p50" "refeed p50" "nginx p99" "refeed p99" "fasthttp fl." "r/fhfl" "net/http fl."
 for variant in identity gzip 304; do
 	read -r nr n50 n99 <<<"${res[nginx-$variant]}"
 	read -r rr r50 r99 <<<"${res[refeed-$variant]}"
+	read -r ffr _ _ <<<"${res[ffloor-$variant]}"
 	read -r fr _ _ <<<"${res[floor-$variant]}"
 	ratio=$(python3 -c "print(f'{$rr/$nr:.2f}')")
-	fratio=$(python3 -c "print(f'{$rr/$fr:.2f}')")
-	printf '%-9s %11s %12s %7s %10s %10s %10s %10s %12s %7s\n' "$variant" "$nr" "$rr" "${ratio}x" "$n50" "$r50" "$n99" "$r99" "$fr" "${fratio}x"
+	ffratio=$(python3 -c "print(f'{$rr/$ffr:.2f}')")
+	printf '%-9s %11s %12s %7s %10s %10s %10s %10s %13s %8s %13s\n' "$variant" "$nr" "$rr" "${ratio}x" "$n50" "$r50" "$n99" "$r99" "$ffr" "${ffratio}x" "$fr"
 done
 echo
 echo "(c) refeed serve peak RSS (VmHWM): $((hwm / 1024)) MiB; polls during the run: $polls"

@@ -1,17 +1,19 @@
 // Command pserve serves a bench/serve database the way `refeed serve` does
-// (same server options, metrics and http.Server timeouts, no poller) and
-// writes a CPU profile of the serving, for finding what limits req/s under
-// wrk:
+// (same server options, metrics, fasthttp server and timeouts, no poller)
+// and writes a CPU profile of the serving, for finding what limits req/s
+// under wrk:
 //
 //	pserve -c /tmp/refeed-bench-serve/n1000000/config.toml -listen 127.0.0.1:18081 -cpuprofile cpu.prof -for 15s
 //
 // With -static FILE it serves instead FILE and FILE.gz from memory at every
-// path with the least a handler can do (fixed headers, ETag, gzip, 304) on
-// the same http.Server settings: the ceiling of Go's net/http here, to tell
-// refeed's own cost from net/http's.
+// path with the least a handler can do (fixed headers, ETag, gzip, 304): the
+// ceiling of the HTTP server here, to tell refeed's own cost from the
+// server's. -nethttp serves with Go's net/http (the server `refeed serve`
+// used before fasthttp) instead of fasthttp.
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -22,6 +24,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/valyala/fasthttp"
 
 	"github.com/refeed/refeed/config"
 	"github.com/refeed/refeed/feeds"
@@ -36,34 +40,51 @@ func main() {
 	wait := flag.Duration("wait", 3*time.Second, "serve this long before profiling (prime the cache)")
 	d := flag.Duration("for", 15*time.Second, "how long to profile")
 	static := flag.String("static", "", "serve this file (and FILE.gz) with a minimal handler instead of refeed")
+	nethttp := flag.Bool("nethttp", false, "serve with net/http instead of fasthttp")
 	flag.Parse()
-	if err := run(*cfgPath, *listen, *cpuprofile, *static, *wait, *d); err != nil {
+	if err := run(*cfgPath, *listen, *cpuprofile, *static, *nethttp, *wait, *d); err != nil {
 		log.Fatal("pserve: ", err)
 	}
 }
 
-func run(cfgPath, listen, cpuprofile, static string, wait, d time.Duration) error {
+func run(cfgPath, listen, cpuprofile, static string, nethttp bool, wait, d time.Duration) error {
 	var h http.Handler
-	if static != "" {
-		var err error
-		if h, err = staticHandler(static); err != nil {
+	var fh fasthttp.RequestHandler
+	var fs *fasthttp.Server
+	switch {
+	case static != "":
+		body, gz, err := readStatic(static)
+		if err != nil {
 			return err
 		}
-	} else {
+		h, fh = staticHandler(body, gz), fastStaticHandler(body, gz)
+		fs = &fasthttp.Server{Handler: fh, NoDefaultServerHeader: true, NoDefaultContentType: true}
+	default:
 		st, srv, err := refeed(cfgPath)
 		if err != nil {
 			return err
 		}
 		defer st.Close()
-		h = srv
+		h, fs = srv, srv.FastServer()
 	}
-	hs := &http.Server{Addr: listen, Handler: h, ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
-	go func() {
-		if err := hs.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Fatal("pserve: ", err)
-		}
-	}()
+	if nethttp {
+		hs := &http.Server{Addr: listen, Handler: h, ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
+		go func() {
+			if err := hs.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Fatal("pserve: ", err)
+			}
+		}()
+		defer hs.Close()
+	} else {
+		fs.ReadTimeout, fs.WriteTimeout, fs.IdleTimeout = 30*time.Second, 60*time.Second, 120*time.Second
+		go func() {
+			if err := fs.ListenAndServe(listen); err != nil {
+				log.Fatal("pserve: ", err)
+			}
+		}()
+		defer fs.Shutdown()
+	}
 	time.Sleep(wait)
 	if cpuprofile != "" {
 		f, err := os.Create(cpuprofile)
@@ -79,20 +100,24 @@ func run(cfgPath, listen, cpuprofile, static string, wait, d time.Duration) erro
 	} else {
 		time.Sleep(d)
 	}
-	return hs.Close()
+	return nil
 }
 
-// staticHandler serves file and file.gz from memory with fixed headers.
-func staticHandler(file string) (http.Handler, error) {
-	body, err := os.ReadFile(file)
-	if err != nil {
-		return nil, err
+func readStatic(file string) (body, gz []byte, err error) {
+	if body, err = os.ReadFile(file); err != nil {
+		return nil, nil, err
 	}
-	gz, err := os.ReadFile(file + ".gz")
-	if err != nil {
-		return nil, err
+	if gz, err = os.ReadFile(file + ".gz"); err != nil {
+		return nil, nil, err
 	}
-	const etag, gzETag = `"static"`, `"static-gz"`
+	return body, gz, nil
+}
+
+// The static handlers' validators.
+const etag, gzETag = `"static"`, `"static-gz"`
+
+// staticHandler serves body and its gzip form with fixed headers.
+func staticHandler(body, gz []byte) http.Handler {
 	one := func(v string) []string { return []string{v} }
 	ctype, vary, enc := one("application/rss+xml; charset=utf-8"), one("Accept-Encoding"), one("gzip")
 	tags, lens := [2][]string{one(etag), one(gzETag)}, [2][]string{one(strconv.Itoa(len(body))), one(strconv.Itoa(len(gz)))}
@@ -113,7 +138,32 @@ func staticHandler(file string) (http.Handler, error) {
 			h["Content-Encoding"] = enc
 		}
 		_, _ = w.Write(bodies[i])
-	}), nil
+	})
+}
+
+// fastStaticHandler is staticHandler for fasthttp: the same headers.
+func fastStaticHandler(body, gz []byte) fasthttp.RequestHandler {
+	tags := [2][]byte{[]byte(etag), []byte(gzETag)}
+	bodies := [2][]byte{body, gz}
+	ctype, vary, enc := []byte("application/rss+xml; charset=utf-8"), []byte("Accept-Encoding"), []byte("gzip")
+	return func(ctx *fasthttp.RequestCtx) {
+		i := 0
+		if bytes.Contains(ctx.Request.Header.Peek("Accept-Encoding"), enc) {
+			i = 1
+		}
+		h := &ctx.Response.Header
+		h.SetCanonical([]byte("Etag"), tags[i])
+		h.SetCanonical([]byte("Vary"), vary)
+		if inm := ctx.Request.Header.Peek("If-None-Match"); bytes.Equal(inm, tags[0]) || bytes.Equal(inm, tags[1]) {
+			ctx.SetStatusCode(http.StatusNotModified)
+			return
+		}
+		h.SetContentTypeBytes(ctype)
+		if i == 1 {
+			h.SetContentEncodingBytes(enc)
+		}
+		ctx.Response.SetBodyRaw(bodies[i])
+	}
 }
 
 // refeed opens the database of cfgPath and builds the server as `refeed
