@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -58,22 +59,38 @@ func (a *Aggregator) Poll(ctx context.Context, names []string, force bool, progr
 	var (
 		mu      sync.Mutex
 		results = make([]Result, 0, len(todo))
-		wg      sync.WaitGroup
+		wg      sync.WaitGroup // workers
+		saves   sync.WaitGroup // their SavePoll calls
 		jobs    = make(chan Source)
+		// A worker hands its source's posts to a SavePoll of their own
+		// and goes on with the next source, so that fetching and parsing
+		// go on while the single writer commits, and so that the store
+		// can commit many sources in one transaction (group commit),
+		// which costs far less than one each. Bounded, since the posts
+		// wait in memory.
+		saving = make(chan struct{}, pendingSaves*a.opts.Concurrency)
 	)
+	record := func(r Result) {
+		mu.Lock()
+		results = append(results, r)
+		if progress != nil {
+			progress(r)
+		}
+		mu.Unlock()
+	}
 	for range min(a.opts.Concurrency, len(todo)) {
 		wg.Go(func() {
 			for s := range jobs {
-				r, ok := a.pollSource(ctx, s, states[s.Name], force)
-				if !ok {
+				if !a.claim(s.Name) {
 					continue
 				}
-				mu.Lock()
-				results = append(results, r)
-				if progress != nil {
-					progress(r)
-				}
-				mu.Unlock()
+				p := a.fetchOne(ctx, s, states[s.Name], force)
+				saving <- struct{}{}
+				saves.Go(func() {
+					defer func() { <-saving }()
+					defer a.release(s.Name)
+					record(a.finish(ctx, p))
+				})
 			}
 		})
 	}
@@ -87,6 +104,7 @@ feed:
 	}
 	close(jobs)
 	wg.Wait()
+	saves.Wait()
 	slices.SortFunc(results, func(x, y Result) int { return strings.Compare(x.Source, y.Source) })
 	if err := ctx.Err(); err != nil {
 		return results, fmt.Errorf("aggregator: poll: %w", err)
@@ -100,20 +118,44 @@ func (a *Aggregator) pollSource(ctx context.Context, src Source, st storage.Sour
 		return Result{}, false
 	}
 	defer a.release(src.Name)
-	r := a.pollOne(ctx, src, st, force)
+	return a.finish(ctx, a.fetchOne(ctx, src, st, force)), true
+}
+
+// pendingSaves is how many SavePoll calls per worker Poll lets wait for the
+// writer (with their posts in memory) while the workers go on.
+const pendingSaves = 3
+
+// polled is a source fetched and processed, waiting to be stored.
+type polled struct {
+	src    Source
+	next   storage.SourceState // the poll state to store
+	posts  []storage.Post
+	res    Result
+	start  time.Time
+	log    *slog.Logger
+	noSave bool // cancelled: record nothing
+}
+
+// finish stores what fetchOne got with one SavePoll (posts and state
+// together, or state alone) and reports the result.
+func (a *Aggregator) finish(ctx context.Context, p polled) Result {
+	r := p.res
+	if !p.noSave {
+		r = a.save(ctx, p)
+	}
 	if a.opts.OnResult != nil {
 		a.opts.OnResult(r)
 	}
 	if r.New+r.Updated > 0 {
 		a.notifyChanged()
 	}
-	return r, true
+	return r
 }
 
-// pollOne runs the pipeline for one source and stores the outcome with one
-// SavePoll: posts and state together, or state alone. A failure keeps the
-// old validators, so the next poll fetches the body again.
-func (a *Aggregator) pollOne(ctx context.Context, src Source, st storage.SourceState, force bool) Result {
+// fetchOne runs the pipeline for one source up to storing: fetch, decode,
+// parse, normalise, and the poll state to store. A failure keeps the old
+// validators, so the next poll fetches the body again.
+func (a *Aggregator) fetchOne(ctx context.Context, src Source, st storage.SourceState, force bool) polled {
 	start := a.opts.Now()
 	res := Result{Source: src.Name}
 	fetchURL := st.URL
@@ -127,7 +169,7 @@ func (a *Aggregator) pollOne(ctx context.Context, src Source, st storage.SourceS
 		// Shutting down or cancelled: not the source's fault, record nothing.
 		res.Status, res.Err, res.ErrorClass = storage.StatusError, ctx.Err(), ClassTimeout
 		res.Took = a.opts.Now().Sub(start)
-		return res
+		return polled{res: res, noSave: true}
 	}
 	now := a.opts.Now()
 	next := st
@@ -175,12 +217,17 @@ func (a *Aggregator) pollOne(ctx context.Context, src Source, st storage.SourceS
 	}
 	res.Status = next.Status
 	a.plan(src.Name, next.NextPoll)
+	return polled{src: src, next: next, posts: posts, res: res, start: start, log: log}
+}
 
+// save stores p with one SavePoll.
+func (a *Aggregator) save(ctx context.Context, p polled) Result {
+	res, log := p.res, p.log
 	saveCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), saveTimeout)
 	defer cancel()
-	stats, serr := a.store.SavePoll(saveCtx, src.Name, next, posts)
+	stats, serr := a.store.SavePoll(saveCtx, p.src.Name, p.next, p.posts)
 	if serr != nil {
-		serr = fmt.Errorf("save %d posts: %w", len(posts), serr)
+		serr = fmt.Errorf("save %d posts: %w", len(p.posts), serr)
 		log.Error("poll failed", "class", ClassStore, "error", serr.Error())
 		if res.Err == nil {
 			res.Err, res.ErrorClass = serr, ClassStore
@@ -191,7 +238,7 @@ func (a *Aggregator) pollOne(ctx context.Context, src Source, st storage.SourceS
 	} else {
 		res.New, res.Updated = stats.New, stats.Updated
 	}
-	res.Took = a.opts.Now().Sub(start)
+	res.Took = a.opts.Now().Sub(p.start)
 	return res
 }
 

@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -88,6 +90,43 @@ func BenchmarkSavePoll(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "posts/s")
+}
+
+// BenchmarkSavePollConcurrent stores polls of 50 new posts each from 8
+// goroutines at once, as Poll's workers do: calls that wait for the writer
+// share a transaction (group.go).
+func BenchmarkSavePollConcurrent(b *testing.B) {
+	ctx := context.Background()
+	s := benchStore(b, 100)
+	const perPoll, workers = 50, 8
+	// Text for 1,000 posts made up front, so that the benchmark measures
+	// storing rather than making text.
+	texts := make([]storage.Post, 1000)
+	for i := range texts {
+		texts[i] = benchPost(i)
+	}
+	var next atomic.Int64
+	b.SetParallelism((workers + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := int(next.Add(1) - 1)
+			posts := make([]storage.Post, perPoll)
+			for k := range posts {
+				n := i*perPoll + k
+				p := texts[n%len(texts)]
+				p.Key, p.GUID = fmt.Sprintf("guid:post-%d", n), fmt.Sprintf("post-%d", n)
+				p.Link = fmt.Sprintf("https://example.com/article/%d.html", n)
+				p.Published, p.Hash = time.Unix(1700000000+int64(n), 0), fmt.Sprintf("h%d", n)
+				posts[k] = p
+			}
+			if _, err := s.SavePoll(ctx, fmt.Sprint("s", i%100), storage.SourceState{Status: storage.StatusOK}, posts); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(int(next.Load())*perPoll)/b.Elapsed().Seconds(), "posts/s")
 }
 
 // BenchmarkSavePollUnchanged re-polls 50 posts that are already stored, the

@@ -22,8 +22,8 @@ type found struct {
 	updated   int64
 }
 
-// SavePoll stores a source's posts and its new poll state in one
-// transaction: either both are written or neither is.
+// savePoll stores one SavePoll request inside the batch transaction whose
+// statements are w (see group.go): the source's posts, then its poll state.
 //
 // Each incoming post is matched, in order, by its key within the source, by
 // a tombstone left by Prune (then it is skipped), by its link among other
@@ -31,48 +31,31 @@ type found struct {
 // matched post whose content changed (by this source's hash) is updated in
 // place: same ID and Published, new Updated. A post first credited to this
 // source counts as New even if another source already carried it.
-// The version changes only when posts changed.
-func (s *Store) SavePoll(ctx context.Context, source string, state storage.SourceState, posts []storage.Post) (storage.SaveStats, error) {
+func (s *Store) savePoll(ctx context.Context, w *writeStmts, r *saveReq) (storage.SaveStats, error) {
 	var st storage.SaveStats
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		st = storage.SaveStats{}
-		w, err := s.stmts.inTx(ctx, tx)
-		if err != nil {
-			return err
-		}
-		var one int
-		err = w.sourceInfo.QueryRowContext(ctx, source).Scan(&one)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("source %q: %w", source, storage.ErrNotFound)
-		}
-		if err != nil {
-			return fmt.Errorf("source %q: %w", source, err)
-		}
-		sv := saver{ctx: ctx, w: w, source: source, now: s.now().UTC()}
-		for i := range posts {
-			if err := sv.save(&posts[i], &st); err != nil {
-				return fmt.Errorf("post %q: %w", posts[i].Key, err)
-			}
-		}
-		if err := sv.enqueue(); err != nil {
-			return err
-		}
-		if _, err := w.updateSource.ExecContext(ctx,
-			state.URL, state.ETag, state.LastModified, state.Title, state.SiteURL,
-			unixNano(state.LastPoll), unixNano(state.LastSuccess), state.Status, state.ErrorClass,
-			state.Error, state.Failures, unixNano(state.NextPoll), source); err != nil {
-			return fmt.Errorf("update state: %w", err)
-		}
-		if st.New+st.Updated > 0 {
-			return bumpVersion(ctx, tx)
-		}
-		return nil
-	})
-	if err != nil {
-		return storage.SaveStats{}, fmt.Errorf("sqlite: save poll of %q: %w", source, err)
+	var one int
+	err := w.sourceInfo.QueryRowContext(ctx, r.source).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return st, fmt.Errorf("source %q: %w", r.source, storage.ErrNotFound)
 	}
-	if s.ix != nil && st.New+st.Updated > 0 {
-		s.ix.poke()
+	if err != nil {
+		return st, fmt.Errorf("source %q: %w", r.source, err)
+	}
+	sv := saver{ctx: ctx, w: w, source: r.source, now: s.now().UTC()}
+	for i := range r.posts {
+		if err := sv.save(&r.posts[i], &st); err != nil {
+			return st, fmt.Errorf("post %q: %w", r.posts[i].Key, err)
+		}
+	}
+	if err := sv.enqueue(); err != nil {
+		return st, err
+	}
+	state := r.state
+	if _, err := w.updateSource.ExecContext(ctx,
+		state.URL, state.ETag, state.LastModified, state.Title, state.SiteURL,
+		unixNano(state.LastPoll), unixNano(state.LastSuccess), state.Status, state.ErrorClass,
+		state.Error, state.Failures, unixNano(state.NextPoll), r.source); err != nil {
+		return st, fmt.Errorf("update state: %w", err)
 	}
 	return st, nil
 }

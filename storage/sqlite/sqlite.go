@@ -35,6 +35,7 @@ type Store struct {
 	ix    *indexer // background search indexing; nil for an old schema
 
 	counts postCounts // Sources' post counts, per version
+	saves  saveQueue  // SavePoll calls waiting for the writer (group.go)
 }
 
 var _ storage.Store = (*Store)(nil)

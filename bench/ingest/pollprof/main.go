@@ -13,6 +13,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"strings"
 	"time"
 
 	"github.com/refeed/refeed/aggregator"
@@ -87,8 +88,8 @@ func run(ctx context.Context, cfgPath, cpu, mem string, force bool) error {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	fmt.Printf("open=%.3fs sync=%.3fs ", t1.Sub(t0).Seconds(), t2.Sub(t1).Seconds())
-	fmt.Printf("sources=%d posts_written=%d failed=%d seconds=%.3f heap_sys_mib=%d total_alloc_mib=%d num_gc=%d\n",
-		len(results), n, failed, took.Seconds(), ms.HeapSys>>20, ms.TotalAlloc>>20, ms.NumGC)
+	fmt.Printf("sources=%d posts_written=%d failed=%d seconds=%.3f heap_sys_mib=%d total_alloc_mib=%d num_gc=%d %s\n",
+		len(results), n, failed, took.Seconds(), ms.HeapSys>>20, ms.TotalAlloc>>20, ms.NumGC, ioStats())
 	if mem != "" {
 		f, err := os.Create(mem)
 		if err != nil {
@@ -100,4 +101,23 @@ func run(ctx context.Context, cfgPath, cpu, mem string, force bool) error {
 		}
 	}
 	return nil
+}
+
+// ioStats returns the process's write syscalls and bytes so far (Linux's
+// /proc/self/io), or "" where that is not available: SQLite writes each WAL
+// frame with two pwrite calls, so syscw shows what a schema or page-size
+// change does to the writer.
+func ioStats() string {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return ""
+	}
+	var out []string
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(line, ": ")
+		if ok && (k == "syscw" || k == "wchar") {
+			out = append(out, k+"="+v)
+		}
+	}
+	return strings.Join(out, " ")
 }

@@ -1,0 +1,192 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/refeed/refeed/storage"
+)
+
+// Group commit. SQLite has one writer, and what a commit costs is mostly
+// the pages it writes to the WAL: besides the new rows, a leaf page of every
+// index keyed by post ID (posts.id, post_sources, post_categories,
+// post_tags) or by link, for nearly every post, since those keys are
+// random. Committing each source's poll on its own wrote those index pages
+// again for every source. So SavePoll calls that arrive while the writer is
+// busy queue up, and the next one to write takes the whole queue into one
+// transaction. No caller returns before the commit that holds its posts and
+// poll state (or with its error), and a request that fails does not take
+// the others down with it (commitBatch). With one caller at a time nothing
+// changes; with several (Poll's workers) batches grow exactly when the
+// writer is the bottleneck.
+const (
+	maxBatchRequests = 64   // SavePoll calls per transaction
+	maxBatchPosts    = 4000 // posts per transaction, beyond the first request
+)
+
+// saveReq is one SavePoll call waiting for, or in, a batch.
+type saveReq struct {
+	ctx    context.Context
+	source string
+	state  storage.SourceState
+	posts  []storage.Post
+	stats  storage.SaveStats
+	err    error
+	wake   chan bool // true: lead the next batch; false: done
+}
+
+// saveQueue is the queue of SavePoll calls. At most one caller leads (runs
+// a batch) at a time; when it is done it hands the lead to the oldest
+// waiting call, so no caller runs batches for others for long.
+type saveQueue struct {
+	mu      sync.Mutex
+	queue   []*saveReq
+	leading bool
+}
+
+// SavePoll stores a source's posts and its new poll state in one
+// transaction: either both are written or neither is. Calls from several
+// goroutines share transactions (group commit, above) but each succeeds or
+// fails on its own. See savePoll for how posts are matched. The version
+// changes only when posts changed.
+func (s *Store) SavePoll(ctx context.Context, source string, state storage.SourceState, posts []storage.Post) (storage.SaveStats, error) {
+	if s.ix != nil {
+		s.ix.writeBegins()
+		defer s.ix.writeEnds()
+	}
+	r := &saveReq{ctx: ctx, source: source, state: state, posts: posts, wake: make(chan bool, 1)}
+	q := &s.saves
+	q.mu.Lock()
+	q.queue = append(q.queue, r)
+	lead := !q.leading
+	q.leading = true
+	q.mu.Unlock()
+	if !lead {
+		lead = <-r.wake
+	}
+	if lead {
+		s.leadBatch(r)
+	}
+	if r.err != nil {
+		return storage.SaveStats{}, fmt.Errorf("sqlite: save poll of %q: %w", source, r.err)
+	}
+	return r.stats, nil
+}
+
+// leadBatch takes a batch from the head of the queue (me first), commits
+// it, wakes its requests and hands the lead on.
+func (s *Store) leadBatch(me *saveReq) {
+	q := &s.saves
+	q.mu.Lock()
+	n, posts := 0, 0
+	for n < len(q.queue) && n < maxBatchRequests && (n == 0 || posts+len(q.queue[n].posts) <= maxBatchPosts) {
+		posts += len(q.queue[n].posts)
+		n++
+	}
+	batch := make([]*saveReq, n)
+	copy(batch, q.queue)
+	q.queue = q.queue[n:]
+	q.mu.Unlock()
+
+	s.commitBatch(batch)
+
+	q.mu.Lock()
+	var next *saveReq
+	if len(q.queue) > 0 {
+		next = q.queue[0]
+	} else {
+		q.leading = false
+		q.queue = nil // let the backing array go
+	}
+	q.mu.Unlock()
+	for _, r := range batch {
+		if r != me {
+			r.wake <- false
+		}
+	}
+	if next != nil {
+		next.wake <- true
+	}
+}
+
+// commitBatch runs the requests of batch in one transaction and sets their
+// stats or errors. A request whose context is done by its turn is not run.
+// A request that fails rolls the transaction back, and the others run again
+// without it: errors are rare, and a savepoint per request would cost every
+// batch a copy of each page it touches (SQLite's sub-journal). If the
+// transaction as a whole fails, every request in it fails.
+func (s *Store) commitBatch(batch []*saveReq) {
+	for {
+		run := make([]*saveReq, 0, len(batch))
+		for _, r := range batch {
+			if r.err == nil {
+				if err := r.ctx.Err(); err != nil {
+					r.err = err
+					continue
+				}
+				run = append(run, r)
+			}
+		}
+		if len(run) == 0 {
+			return
+		}
+		failed, err := s.tryBatch(run)
+		switch {
+		case err == nil:
+			return
+		case failed != nil:
+			failed.err = err // the others run again
+		default:
+			for _, r := range run {
+				r.stats, r.err = storage.SaveStats{}, err
+			}
+			return
+		}
+	}
+}
+
+// tryBatch runs the requests in one transaction. On success it sets their
+// stats. If one request fails it rolls back and returns that request and
+// its error; if the transaction fails otherwise, only the error.
+func (s *Store) tryBatch(run []*saveReq) (failed *saveReq, err error) {
+	// The transaction outlives any one caller's cancellation: the others'
+	// posts must not be rolled back by it.
+	ctx := context.WithoutCancel(run[0].ctx)
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	w, err := s.stmts.inTx(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	stats := make([]storage.SaveStats, len(run))
+	changed := false
+	for i, r := range run {
+		if stats[i], err = s.savePoll(ctx, w, r); err != nil {
+			return r, err
+		}
+		changed = changed || stats[i].New+stats[i].Updated > 0
+	}
+	if changed {
+		if err := bumpVersion(ctx, tx); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("commit: %w", err)
+	}
+	for i, r := range run {
+		r.stats = stats[i]
+	}
+	if changed && s.ix != nil {
+		s.ix.poke()
+	}
+	return nil, nil
+}

@@ -1,0 +1,154 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/refeed/refeed/storage"
+)
+
+// TestGroupCommitIsolatesFailures puts SavePoll calls into one batch (the
+// lead is held while they queue) and checks that the ones that fail (an
+// unknown source, an invalid post, a cancelled context) store nothing, not
+// even their poll state, while the others store everything.
+func TestGroupCommitIsolatesFailures(t *testing.T) {
+	ctx := context.Background()
+	s := MustOpen(t)
+	var cfg []storage.SourceConfig
+	for i := range 6 {
+		cfg = append(cfg, storage.SourceConfig{Name: fmt.Sprint("s", i), URL: "https://example.org/", Category: "c", Tags: []string{"t"}})
+	}
+	if err := s.SyncSources(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+
+	post := func(src string, i int) storage.Post {
+		return storage.Post{Key: fmt.Sprintf("guid:%s-%d", src, i), GUID: fmt.Sprint(i), Title: fmt.Sprint("title ", i),
+			Link: fmt.Sprintf("https://example.org/%s/%d", src, i), Content: "<p>x</p>", Published: time.Unix(1700000000+int64(i), 0)}
+	}
+	type call struct {
+		ctx     context.Context
+		source  string
+		posts   []storage.Post
+		wantErr error // nil: stored
+	}
+	calls := []call{
+		{ctx, "s0", []storage.Post{post("s0", 1), post("s0", 2)}, nil},
+		{ctx, "nope", []storage.Post{post("nope", 1)}, storage.ErrNotFound},
+		{ctx, "s1", []storage.Post{post("s1", 1)}, nil},
+		{ctx, "s2", []storage.Post{post("s2", 1), {Title: "no key"}}, errAny},
+		{cancelled, "s3", []storage.Post{post("s3", 1)}, context.Canceled},
+		{ctx, "s4", nil, nil}, // a 304: state only
+		{ctx, "s5", []storage.Post{post("s5", 1), post("s5", 2), post("s5", 3)}, nil},
+	}
+
+	// Hold the lead, queue every call, then hand the lead to the first.
+	q := &s.saves
+	q.mu.Lock()
+	q.leading = true
+	q.mu.Unlock()
+	errs := make([]error, len(calls))
+	stats := make([]storage.SaveStats, len(calls))
+	var wg sync.WaitGroup
+	for i, c := range calls {
+		wg.Go(func() {
+			stats[i], errs[i] = s.SavePoll(c.ctx, c.source, storage.SourceState{Status: storage.StatusOK, ETag: "e-" + c.source}, c.posts)
+		})
+		for queued := 0; queued <= i; { // in order, so the batch is calls
+			runtime.Gosched()
+			q.mu.Lock()
+			queued = len(q.queue)
+			q.mu.Unlock()
+		}
+	}
+	q.mu.Lock()
+	head := q.queue[0]
+	q.mu.Unlock()
+	head.wake <- true
+	wg.Wait()
+
+	for i, c := range calls {
+		switch {
+		case c.wantErr == nil && errs[i] != nil:
+			t.Errorf("%s: SavePoll: %v", c.source, errs[i])
+		case c.wantErr == errAny && errs[i] == nil,
+			c.wantErr != nil && c.wantErr != errAny && !errors.Is(errs[i], c.wantErr):
+			t.Errorf("%s: SavePoll error %v, want %v", c.source, errs[i], c.wantErr)
+		}
+		if c.source == "nope" {
+			continue
+		}
+		src, err := s.Source(ctx, c.source)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantPosts, wantETag := len(c.posts), "e-"+c.source
+		if c.wantErr != nil {
+			wantPosts, wantETag = 0, ""
+		}
+		if src.Posts != wantPosts || src.State.ETag != wantETag {
+			t.Errorf("%s: %d posts, etag %q; want %d, %q", c.source, src.Posts, src.State.ETag, wantPosts, wantETag)
+		}
+		if c.wantErr == nil && stats[i].New != len(c.posts) {
+			t.Errorf("%s: stats %+v, want %d new", c.source, stats[i], len(c.posts))
+		}
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.leading || len(q.queue) != 0 {
+		t.Errorf("after the batch: leading %v, %d queued", q.leading, len(q.queue))
+	}
+}
+
+// errAny stands for any error in TestGroupCommitIsolatesFailures.
+var errAny = errors.New("any error")
+
+// TestGroupCommitManyWriters saves from many goroutines at once and checks
+// that every post is stored and every call reported its own stats.
+func TestGroupCommitManyWriters(t *testing.T) {
+	ctx := context.Background()
+	s := MustOpen(t)
+	const writers, polls, perPoll = 8, 10, 5
+	var cfg []storage.SourceConfig
+	for i := range writers {
+		cfg = append(cfg, storage.SourceConfig{Name: fmt.Sprint("s", i), URL: "https://example.org/", Category: "c"})
+	}
+	if err := s.SyncSources(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			src := fmt.Sprint("s", w)
+			for p := range polls {
+				posts := make([]storage.Post, perPoll)
+				for k := range posts {
+					n := p*perPoll + k
+					posts[k] = storage.Post{Key: fmt.Sprint("guid:", n), Title: fmt.Sprint(src, " ", n), Content: "<p>x</p>",
+						Published: time.Unix(1700000000+int64(n), 0)}
+				}
+				st, err := s.SavePoll(ctx, src, storage.SourceState{Status: storage.StatusOK, ETag: fmt.Sprint(p)}, posts)
+				if err != nil || st.New != perPoll {
+					t.Errorf("%s poll %d: %+v, %v", src, p, st, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	srcs, err := s.Sources(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range srcs {
+		if src.Posts != polls*perPoll || src.State.ETag != fmt.Sprint(polls-1) {
+			t.Errorf("%s: %d posts, etag %q", src.Name, src.Posts, src.State.ETag)
+		}
+	}
+}
