@@ -9,6 +9,8 @@
 #   bench/serve/run.sh                 # from the repository root
 #   FRESH=1 bench/serve/run.sh         # refill the databases
 #   SIZES="10000" bench/serve/run.sh   # smaller run (wrk uses the largest size)
+#   ROUNDS=3 bench/serve/run.sh        # nginx and refeed alternately, 3 times
+#                                      # each: the median run is reported
 #
 # The databases are written once by bench/serve/fill (storage/sqlite's API:
 # SyncSources, SavePoll) into $BENCH_DIR (default /tmp/refeed-bench-serve)
@@ -22,6 +24,7 @@ SIZES=${SIZES:-"10000 1000000"}
 CATEGORY=${CATEGORY:-cat-07}
 FORMAT=${FORMAT:-rss}
 DURATION=${DURATION:-10s}
+ROUNDS=${ROUNDS:-1}
 THREADS=${THREADS:-2}
 CONNS=${CONNS:-64}
 
@@ -179,6 +182,11 @@ bench() {
 	awk '/Requests\/sec/{r=$2} $1=="50%"{p50=$2} $1=="99%"{p99=$2} END{print r, p50, p99}' "$out"
 }
 
+# median "req/s p50 p99"...: the run with the median req/s.
+median() {
+	printf '%s\n' "$@" | sort -g -k1,1 | sed -n "$((($# + 1) / 2))p"
+}
+
 declare -A res
 for variant in identity gzip 304; do
 	case $variant in
@@ -186,9 +194,20 @@ for variant in identity gzip 304; do
 	gzip) nh="Accept-Encoding: gzip" rh="Accept-Encoding: gzip" fh="Accept-Encoding: gzip" ;;
 	304) nh="If-None-Match: $netag" rh="If-None-Match: $retag" fh='If-None-Match: "static"' ;;
 	esac
-	echo "== wrk $variant: nginx, refeed, fasthttp floor, net/http floor" >&2
-	res[nginx-$variant]=$(bench "nginx-$variant" "$nurl/feed.$FORMAT" ${nh:+"$nh"})
-	res[refeed-$variant]=$(bench "refeed-$variant" "$rurl$path" ${rh:+"$rh"})
+	echo "== wrk $variant: nginx and refeed ($ROUNDS rounds, alternating), fasthttp floor, net/http floor" >&2
+	nruns=() rruns=()
+	for ((round = 0; round < ROUNDS; round++)); do
+		if ((round % 2 == 0)); then
+			nruns+=("$(bench "nginx-$variant" "$nurl/feed.$FORMAT" ${nh:+"$nh"})")
+			rruns+=("$(bench "refeed-$variant" "$rurl$path" ${rh:+"$rh"})")
+		else
+			rruns+=("$(bench "refeed-$variant" "$rurl$path" ${rh:+"$rh"})")
+			nruns+=("$(bench "nginx-$variant" "$nurl/feed.$FORMAT" ${nh:+"$nh"})")
+		fi
+		echo "   round $((round + 1)): nginx ${nruns[-1]}   refeed ${rruns[-1]}" >&2
+	done
+	res[nginx-$variant]=$(median "${nruns[@]}")
+	res[refeed-$variant]=$(median "${rruns[@]}")
 	res[ffloor-$variant]=$(bench "ffloor-$variant" "$ffurl/feed" ${fh:+"$fh"})
 	res[floor-$variant]=$(bench "floor-$variant" "$furl/feed" ${fh:+"$fh"})
 	echo "   nginx ${res[nginx-$variant]}   refeed ${res[refeed-$variant]}   fasthttp floor ${res[ffloor-$variant]}   net/http floor ${res[floor-$variant]}" >&2
@@ -213,7 +232,7 @@ for what in "cold rss" "cold atom" "cold json" "first rss" "first atom" "first j
 	echo
 done
 echo
-echo "(b) wrk -t$THREADS -c$CONNS -d$DURATION against the cached feed"
+echo "(b) wrk -t$THREADS -c$CONNS -d$DURATION against the cached feed (nginx, refeed: median of $ROUNDS alternating runs)"
 printf '%-9s %11s %12s %7s %10s %10s %10s %10s %13s %8s %13s\n' variant "nginx req/s" "refeed req/s" ratio \
 	"nginx p50" "refeed p50" "nginx p99" "refeed p99" "fasthttp fl." "r/fhfl" "net/http fl."
 for variant in identity gzip 304; do
