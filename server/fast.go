@@ -20,8 +20,10 @@ import (
 const (
 	// MaxHeaderBytes bounds a request's header section: a larger one gets
 	// 431. fasthttp reads the header into one buffer of this size per
-	// connection, so it is also the read buffer.
-	MaxHeaderBytes = 64 << 10
+	// connection, so it is also the read buffer that every keep-alive
+	// connection holds: 16 KiB is nginx's order (four 8 KiB buffers for
+	// long header lines) and far above what feed readers and browsers send.
+	MaxHeaderBytes = 16 << 10
 	// maxRequestBody bounds request bodies, which no route reads.
 	maxRequestBody = 64 << 10
 )
