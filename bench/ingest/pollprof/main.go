@@ -2,8 +2,12 @@
 // (config, SQLite store, aggregator) with CPU and heap profiles, to find
 // where the ingest benchmark's time and memory go.
 //
-//	pollprof -c config.toml -cpuprofile cpu.pprof [-memprofile mem.pprof] [-force]
+//	pollprof -c config.toml -cpuprofile cpu.pprof [-memprofile mem.pprof] [-trace trace.out] [-force]
 //	go tool pprof -top cpu.pprof
+//	go tool trace -pprof=sched trace.out > sched.pprof  # who waited for a CPU
+//
+// It also prints the write syscalls (SQLite writes a WAL frame with two)
+// and the peak RSS, from /proc/self.
 package main
 
 import (
@@ -13,6 +17,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"strings"
 	"time"
 
@@ -27,14 +32,15 @@ func main() {
 	cpu := flag.String("cpuprofile", "", "write a CPU profile to this file")
 	mem := flag.String("memprofile", "", "write a heap profile (after the poll) to this file")
 	force := flag.Bool("force", false, "poll every source, without validators")
+	traceOut := flag.String("trace", "", "write an execution trace of the poll to this file (go tool trace -pprof=sched)")
 	flag.Parse()
-	if err := run(context.Background(), *cfgPath, *cpu, *mem, *force); err != nil {
+	if err := run(context.Background(), *cfgPath, *cpu, *mem, *traceOut, *force); err != nil {
 		fmt.Fprintln(os.Stderr, "pollprof:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, cfgPath, cpu, mem string, force bool) error {
+func run(ctx context.Context, cfgPath, cpu, mem, traceOut string, force bool) error {
 	cfg, err := config.Load(cfgPath)
 	if err != nil {
 		return err
@@ -72,6 +78,17 @@ func run(ctx context.Context, cfgPath, cpu, mem string, force bool) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	if traceOut != "" {
+		f, err := os.Create(traceOut)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := trace.Start(f); err != nil {
+			return err
+		}
+		defer trace.Stop()
+	}
 	start := time.Now()
 	results, err := agg.Poll(ctx, nil, force, nil)
 	took := time.Since(start)
@@ -88,8 +105,8 @@ func run(ctx context.Context, cfgPath, cpu, mem string, force bool) error {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	fmt.Printf("open=%.3fs sync=%.3fs ", t1.Sub(t0).Seconds(), t2.Sub(t1).Seconds())
-	fmt.Printf("sources=%d posts_written=%d failed=%d seconds=%.3f heap_sys_mib=%d total_alloc_mib=%d num_gc=%d %s\n",
-		len(results), n, failed, took.Seconds(), ms.HeapSys>>20, ms.TotalAlloc>>20, ms.NumGC, ioStats())
+	fmt.Printf("sources=%d posts_written=%d failed=%d seconds=%.3f heap_sys_mib=%d go_sys_mib=%d total_alloc_mib=%d num_gc=%d %s\n",
+		len(results), n, failed, took.Seconds(), ms.HeapSys>>20, ms.Sys>>20, ms.TotalAlloc>>20, ms.NumGC, ioStats())
 	if mem != "" {
 		f, err := os.Create(mem)
 		if err != nil {
@@ -117,6 +134,13 @@ func ioStats() string {
 		k, v, ok := strings.Cut(line, ": ")
 		if ok && (k == "syscw" || k == "wchar") {
 			out = append(out, k+"="+v)
+		}
+	}
+	if b, err := os.ReadFile("/proc/self/status"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && (k == "VmHWM" || k == "VmRSS") {
+				out = append(out, k+"="+strings.Join(strings.Fields(v), ""))
+			}
 		}
 	}
 	return strings.Join(out, " ")
