@@ -32,15 +32,16 @@ func main() {
 	cpu := flag.String("cpuprofile", "", "write a CPU profile to this file")
 	mem := flag.String("memprofile", "", "write a heap profile (after the poll) to this file")
 	force := flag.Bool("force", false, "poll every source, without validators")
+	heapAt := flag.Duration("heapat", 0, "with -memprofile: write the in-use heap this long into the poll instead of the allocations after it")
 	traceOut := flag.String("trace", "", "write an execution trace of the poll to this file (go tool trace -pprof=sched)")
 	flag.Parse()
-	if err := run(context.Background(), *cfgPath, *cpu, *mem, *traceOut, *force); err != nil {
+	if err := run(context.Background(), *cfgPath, *cpu, *mem, *traceOut, *heapAt, *force); err != nil {
 		fmt.Fprintln(os.Stderr, "pollprof:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, cfgPath, cpu, mem, traceOut string, force bool) error {
+func run(ctx context.Context, cfgPath, cpu, mem, traceOut string, heapAt time.Duration, force bool) error {
 	cfg, err := config.Load(cfgPath)
 	if err != nil {
 		return err
@@ -89,6 +90,16 @@ func run(ctx context.Context, cfgPath, cpu, mem, traceOut string, force bool) er
 		}
 		defer trace.Stop()
 	}
+	if mem != "" && heapAt > 0 {
+		path := mem
+		t := time.AfterFunc(heapAt, func() {
+			if err := writeProfile(path, "heap"); err != nil {
+				fmt.Fprintln(os.Stderr, "pollprof:", err)
+			}
+		})
+		defer t.Stop()
+		mem = ""
+	}
 	start := time.Now()
 	results, err := agg.Poll(ctx, nil, force, nil)
 	took := time.Since(start)
@@ -108,16 +119,22 @@ func run(ctx context.Context, cfgPath, cpu, mem, traceOut string, force bool) er
 	fmt.Printf("sources=%d posts_written=%d failed=%d seconds=%.3f heap_sys_mib=%d go_sys_mib=%d total_alloc_mib=%d num_gc=%d %s\n",
 		len(results), n, failed, took.Seconds(), ms.HeapSys>>20, ms.Sys>>20, ms.TotalAlloc>>20, ms.NumGC, ioStats())
 	if mem != "" {
-		f, err := os.Create(mem)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
-			return err
-		}
+		return writeProfile(mem, "allocs")
 	}
 	return nil
+}
+
+// writeProfile writes the named runtime profile to path.
+func writeProfile(path, name string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup(name).WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // ioStats returns the process's write syscalls and bytes so far (Linux's
@@ -132,7 +149,7 @@ func ioStats() string {
 	var out []string
 	for _, line := range strings.Split(string(b), "\n") {
 		k, v, ok := strings.Cut(line, ": ")
-		if ok && (k == "syscw" || k == "wchar") {
+		if ok && (k == "syscw" || k == "wchar" || k == "syscr" || k == "rchar") {
 			out = append(out, k+"="+v)
 		}
 	}
