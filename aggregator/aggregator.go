@@ -97,36 +97,50 @@ type Aggregator struct {
 	changed chan struct{}
 	wake    chan struct{} // SetSources pokes Run
 
-	mu      sync.Mutex
-	sources map[string]Source
-	running map[string]bool      // sources being polled now, by Poll or Run
-	planned map[string]time.Time // NextPoll last computed, in case saving it failed
+	mu        sync.Mutex
+	sources   map[string]Source
+	running   map[string]bool          // sources being polled now, by Poll or Run
+	planned   map[string]time.Time     // NextPoll last computed, in case saving it failed
+	shortened map[string]time.Duration // old interval of sources a reload shortened, until Run polls them
 }
 
 // New returns an aggregator over store for sources.
 func New(store Store, sources []Source, opts Options) *Aggregator {
 	opts.setDefaults()
 	a := &Aggregator{
-		store:   store,
-		opts:    opts,
-		fetcher: newFetcher(opts),
-		changed: make(chan struct{}, 1),
-		wake:    make(chan struct{}, 1),
-		running: make(map[string]bool),
-		planned: make(map[string]time.Time),
+		store:     store,
+		opts:      opts,
+		fetcher:   newFetcher(opts),
+		changed:   make(chan struct{}, 1),
+		wake:      make(chan struct{}, 1),
+		running:   make(map[string]bool),
+		planned:   make(map[string]time.Time),
+		shortened: make(map[string]time.Duration),
 	}
 	a.SetSources(sources)
 	return a
 }
 
 // SetSources replaces the configured sources (on SIGHUP). Polls in flight
-// finish with the config they started with.
+// finish with the config they started with. In Run, a source whose interval
+// got shorter is due at min(NextPoll, LastPoll + new interval) rather than
+// at the NextPoll its old interval gave.
 func (a *Aggregator) SetSources(sources []Source) {
 	m := make(map[string]Source, len(sources))
 	for _, s := range sources {
 		m[s.Name] = s
 	}
 	a.mu.Lock()
+	for name, s := range m {
+		// A shortened interval reschedules the source (Run, rescheduled);
+		// against the interval its NextPoll was computed with, if it was
+		// shortened before and not polled since.
+		if prev, ok := a.sources[name]; ok && interval(s) < interval(prev) {
+			if _, ok := a.shortened[name]; !ok {
+				a.shortened[name] = interval(prev)
+			}
+		}
+	}
 	a.sources = m
 	a.mu.Unlock()
 	select {

@@ -72,6 +72,11 @@ func (a *Aggregator) dispatch(ctx context.Context, wg *sync.WaitGroup, sem chan 
 			st.NextPoll = p // saving it failed: do not hammer the source
 			states[s.Name] = st
 		}
+		if old, ok := a.shortened[s.Name]; ok {
+			st := states[s.Name]
+			st.NextPoll = rescheduled(st, old, interval(s))
+			states[s.Name] = st
+		}
 	}
 	a.mu.Unlock()
 
@@ -91,6 +96,9 @@ func (a *Aggregator) dispatch(ctx context.Context, wg *sync.WaitGroup, sem chan 
 		case <-ctx.Done():
 			return 0
 		}
+		a.mu.Lock()
+		delete(a.shortened, s.Name) // its next NextPoll comes from the new interval
+		a.mu.Unlock()
 		wg.Go(func() {
 			defer func() { <-sem }()
 			a.pollSource(ctx, s, st, false)

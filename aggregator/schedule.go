@@ -64,3 +64,21 @@ func interval(s Source) time.Duration {
 	}
 	return DefaultInterval
 }
+
+// rescheduled is when a source is due after a config reload shortened its
+// interval from old to cur: min(NextPoll, LastPoll+cur), so that it does
+// not wait out the old interval. It applies only when NextPoll came from
+// the old interval alone (at most old+10% after LastPoll): a later NextPoll
+// was set by a hint (max-age, ttl), Retry-After or backoff, which still hold.
+func rescheduled(st storage.SourceState, old, cur time.Duration) time.Time {
+	if cur >= old || st.LastPoll.IsZero() || st.NextPoll.IsZero() {
+		return st.NextPoll
+	}
+	if st.NextPoll.Sub(st.LastPoll) > old+old/10 {
+		return st.NextPoll
+	}
+	if t := st.LastPoll.Add(cur); t.Before(st.NextPoll) {
+		return t
+	}
+	return st.NextPoll
+}
