@@ -63,6 +63,28 @@ type fetcher struct {
 type redirectTrace struct {
 	permanent bool // every hop so far was 301 or 308
 	hops      int
+	// The PerHost slot held for the host being requested now. A redirect
+	// to another host trades it for one of that host's slots (the request
+	// to the first host is over), so a host reached by redirects is held
+	// to PerHost too, and no fetch holds one slot while waiting for another.
+	f       *fetcher
+	host    string
+	release func()
+}
+
+// moveTo trades the slot held for host for one of next's.
+func (tr *redirectTrace) moveTo(ctx context.Context, next string) error {
+	if next == tr.host {
+		return nil
+	}
+	tr.release()
+	tr.release = func() {}
+	rel, err := tr.f.acquire(ctx, next)
+	if err != nil {
+		return err
+	}
+	tr.host, tr.release = next, rel
+	return nil
 }
 
 type traceKey struct{}
@@ -107,11 +129,16 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 			return fmt.Errorf("%w: back to %s", ErrRedirectLoop, next)
 		}
 	}
-	if tr, ok := req.Context().Value(traceKey{}).(*redirectTrace); ok && req.Response != nil {
-		tr.hops++
-		c := req.Response.StatusCode
-		if c != http.StatusMovedPermanently && c != http.StatusPermanentRedirect {
-			tr.permanent = false
+	if tr, ok := req.Context().Value(traceKey{}).(*redirectTrace); ok {
+		if req.Response != nil {
+			tr.hops++
+			c := req.Response.StatusCode
+			if c != http.StatusMovedPermanently && c != http.StatusPermanentRedirect {
+				tr.permanent = false
+			}
+		}
+		if tr.f != nil {
+			return tr.moveTo(req.Context(), req.URL.Host)
 		}
 	}
 	return nil
@@ -136,9 +163,9 @@ func (f *fetcher) fetch(ctx context.Context, req fetchRequest) (fetchResult, err
 	if err != nil {
 		return fetchResult{}, err
 	}
-	defer release()
+	tr := &redirectTrace{permanent: true, f: f, host: u.Host, release: release}
+	defer func() { tr.release() }()
 
-	tr := &redirectTrace{permanent: true}
 	hreq, err := http.NewRequestWithContext(context.WithValue(ctx, traceKey{}, tr), http.MethodGet, req.URL, nil)
 	if err != nil {
 		return fetchResult{}, withClass(ClassConnect, fmt.Errorf("build request: %w", err))

@@ -321,3 +321,62 @@ func TestFetchPerHostLimit(t *testing.T) {
 		t.Errorf("peak %d requests in flight, want 2", p)
 	}
 }
+
+// poll.per_host also holds for a host reached by redirects: three sources
+// on three hosts that all redirect to one feed host get there one at a
+// time with PerHost 1, and each gives up its first host's slot on the way.
+func TestFetchPerHostLimitAfterRedirect(t *testing.T) {
+	var inFlight, peak, served atomic.Int32
+	release := make(chan struct{})
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := inFlight.Add(1)
+		for {
+			p := peak.Load()
+			if n <= p || peak.CompareAndSwap(p, n) {
+				break
+			}
+		}
+		served.Add(1)
+		<-release
+		inFlight.Add(-1)
+		w.Write([]byte(`<rss version="2.0"><channel><title>t</title></channel></rss>`))
+	}))
+	defer target.Close()
+	const sources = 3
+	var hops atomic.Int32
+	var origins []string
+	for range sources {
+		o := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			hops.Add(1)
+			http.Redirect(w, r, target.URL+"/feed", http.StatusFound)
+		}))
+		defer o.Close()
+		origins = append(origins, o.URL)
+	}
+	f := testFetcher(t, Options{PerHost: 1})
+	errs := make(chan error, sources)
+	for _, u := range origins {
+		go func() {
+			_, err := f.fetch(context.Background(), fetchRequest{URL: u})
+			errs <- err
+		}()
+	}
+	// Every source has reached its origin and one has reached the target;
+	// the others wait for the target's slot (give them time to overrun it).
+	for hops.Load() < sources || served.Load() < 1 {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond)
+	close(release)
+	for range sources {
+		if err := <-errs; err != nil {
+			t.Errorf("fetch: %v", err)
+		}
+	}
+	if p := peak.Load(); p != 1 {
+		t.Errorf("peak %d requests in flight at the redirect target, want 1", p)
+	}
+	if n := served.Load(); n != sources {
+		t.Errorf("target served %d, want %d", n, sources)
+	}
+}
