@@ -57,6 +57,9 @@ type HomeData struct {
 	Posts      []storage.Post
 	Feeds      FeedLinks
 	NextURL    string
+	// SourceTitles names the listed posts' sources (name → feed title);
+	// a source missing from it is shown by its name.
+	SourceTitles map[string]string
 }
 
 // ListData is a category, tag, source or search page.
@@ -67,6 +70,7 @@ type ListData struct {
 	Posts                 []storage.Post
 	Feeds                 FeedLinks
 	CanonicalURL, NextURL string
+	SourceTitles          map[string]string // as HomeData.SourceTitles
 }
 
 // PostData is one post's page. Post.Content (else Post.Summary) is written

@@ -35,8 +35,9 @@ func testHome() HomeData {
 				Error: `XML syntax error on line 3: unexpected "<"`, LastPoll: poll, NextPoll: poll.Add(time.Hour), Failures: 3},
 			{Name: "fresh"},
 		},
-		Posts:   testPosts(),
-		NextURL: "https://news.example.org/?before=AAAA",
+		Posts:        testPosts(),
+		NextURL:      "https://news.example.org/?before=AAAA",
+		SourceTitles: map[string]string{"chinatax": "国家税务总局 <新闻>"}, // mof and ghost: by name
 	}
 }
 
@@ -66,7 +67,8 @@ func TestPagesGolden(t *testing.T) {
 	list := ListData{
 		Kind: "category", Title: "中国税务报新闻", Description: "来自《中国税务报》的新闻",
 		Posts: testPosts(), CanonicalURL: CategoryURL(base, "zhongguoshuiwubao"),
-		NextURL: base + "/category/zhongguoshuiwubao.html?before=AAAA",
+		NextURL:      base + "/category/zhongguoshuiwubao.html?before=AAAA",
+		SourceTitles: map[string]string{"chinatax": "国家税务总局 <新闻>"},
 	}
 	search := ListData{Kind: "search", Title: "搜索", Query: `个税 "<script>"`,
 		CanonicalURL: base + "/search?q=" + url.QueryEscape(`个税 "<script>"`)}

@@ -188,6 +188,7 @@ func (s *Server) renderListing(ctx context.Context, opts Options, l listing, ext
 		err = s.currentPages().List(&buf, feeds.ListData{
 			Kind: l.kind, Title: title, Description: l.description, Query: p.q,
 			Posts: page.Posts, Feeds: links, CanonicalURL: base + pagePath + p.query(""), NextURL: nextURL,
+			SourceTitles: s.sourceTitles(ctx, page.Posts),
 		})
 		if err == nil {
 			return s.newEntity(buf.Bytes(), ctypeHTML, updated, maxAge), nil
@@ -290,6 +291,26 @@ func (s *Server) currentPages() *feeds.Pages {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.pages
+}
+
+// sourceTitles maps the first source of each of posts (the one a post list
+// names) to its feed title as last polled; sources without a title are left
+// out, and the pages show their names.
+func (s *Server) sourceTitles(ctx context.Context, posts []storage.Post) map[string]string {
+	byName, err := s.sourcesByName(ctx)
+	if err != nil {
+		return nil
+	}
+	titles := make(map[string]string)
+	for _, p := range posts {
+		if len(p.Sources) == 0 {
+			continue
+		}
+		if src, ok := byName[p.Sources[0]]; ok && src.State.Title != "" {
+			titles[src.Name] = src.State.Title
+		}
+	}
+	return titles
 }
 
 // sourceTitle is a source's feed title as last polled, or its name.

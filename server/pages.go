@@ -105,7 +105,7 @@ func (s *Server) renderHome(ctx context.Context, opts Options) (*entity, error) 
 		return m
 	}
 	catCounts, tagCounts := counts(stats.Categories), counts(stats.Tags)
-	d := feeds.HomeData{Posts: page.Posts, Feeds: s.siteFeeds(base)}
+	d := feeds.HomeData{Posts: page.Posts, Feeds: s.siteFeeds(base), SourceTitles: s.sourceTitles(ctx, page.Posts)}
 	for _, c := range opts.Categories {
 		d.Categories = append(d.Categories, feeds.CountLink{Title: c.Title, URL: feeds.CategoryURL(base, c.Slug), Posts: catCounts[c.Slug]})
 	}

@@ -392,3 +392,29 @@ func TestHomeRenderedOnce(t *testing.T) {
 		t.Error("home page does not show a new post after a change")
 	}
 }
+
+// Post lists name each post's source by its feed title when the source has
+// one (chinatax: 中国税务报) and by its name otherwise (markets: no title).
+func TestPostListsNameSourcesByTitle(t *testing.T) {
+	s := newTestServer(t, testStore())
+	seen := map[string]bool{}
+	for _, target := range []string{"/", "/category/zhongguoshuiwubao.html", "/category/markets.html", "/search?q=" + url.QueryEscape("退税")} {
+		body := get(t, s, "GET", target).Body.String()
+		for _, src := range []struct{ name, shown string }{{"chinatax", "中国税务报"}, {"markets", "markets"}} {
+			link := `href="http://news.example.org/source/` + src.name + `.html">`
+			if !strings.Contains(body, link) {
+				continue // not listed on this page
+			}
+			seen[src.name] = true
+			if want := link + src.shown + "</a>"; !strings.Contains(body, want) {
+				t.Errorf("%s: source %s not shown as %q", target, src.name, src.shown)
+			}
+		}
+		if !strings.Contains(body, `class="source"`) {
+			t.Errorf("%s: no post names its source", target)
+		}
+	}
+	if len(seen) != 2 {
+		t.Errorf("sources linked from the post lists: %v, want chinatax and markets", seen)
+	}
+}
