@@ -3,6 +3,8 @@ package main
 import (
 	"database/sql"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,14 +16,29 @@ import (
 	_ "modernc.org/sqlite" // to open backups the way any SQLite client would
 )
 
+// pace is how long the server of manySources takes to answer each feed:
+// with concurrency 2, 100 sources take at least 100 × pace ÷ 2 to poll
+// however fast the machine stores them, so the tests that act during a
+// poll round always find one in flight.
+const pace = 40 * time.Millisecond
+
 // manySources writes n generated RSS feeds of items posts each under
-// dir/many/ and returns the config blocks that poll them, so that a poll
-// round writes for a while.
+// dir/many/, serves them over HTTP, each answer delayed by pace, and returns
+// the config blocks that poll them, so that a poll round lasts a while.
 func manySources(t *testing.T, dir string, n, items int) string {
 	t.Helper()
 	if err := os.Mkdir(filepath.Join(dir, "many"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	files := http.FileServer(http.Dir(filepath.Join(dir, "many")))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(pace):
+			files.ServeHTTP(w, r)
+		case <-r.Context().Done(): // the poller gave up (SIGTERM)
+		}
+	}))
+	t.Cleanup(srv.Close)
 	body := strings.Repeat("<p>国家税务总局 留抵退税 政策解读 market news.</p>", 40)
 	var cfg strings.Builder
 	cfg.WriteString("\n[[category]]\nslug = \"many\"\ntitle = \"Many\"\n")
@@ -38,7 +55,7 @@ func manySources(t *testing.T, dir string, n, items int) string {
 		if err := os.WriteFile(filepath.Join(dir, "many", name+".xml"), []byte(feed.String()), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		fmt.Fprintf(&cfg, "\n[[source]]\nname = %q\nurl = \"file://many/%s.xml\"\ncategory = \"many\"\n", name, name)
+		fmt.Fprintf(&cfg, "\n[[source]]\nname = %q\nurl = \"%s/%s.xml\"\ncategory = \"many\"\n", name, srv.URL, name)
 	}
 	return cfg.String()
 }
