@@ -159,7 +159,7 @@ func bulkInsert(b *testing.B, s *Store, n, sources int) {
 		if err != nil {
 			return err
 		}
-		credit, err := tx.PrepareContext(ctx, `INSERT INTO post_sources (post_id, source, key, published) VALUES (?, ?, ?, ?)`)
+		credit, err := tx.PrepareContext(ctx, `INSERT INTO post_sources (post_rid, post_id, source, key, published) VALUES (?, ?, ?, ?, ?)`)
 		if err != nil {
 			return err
 		}
@@ -168,11 +168,16 @@ func bulkInsert(b *testing.B, s *Store, n, sources int) {
 			key := fmt.Sprint("guid:", i)
 			id := storage.PostID(fmt.Sprint("s", src), key)
 			pub := time.Unix(1700000000+int64(i/3), 0).UnixNano() // ties on published
-			if _, err := ins.ExecContext(ctx, id, key, fmt.Sprint("title ", i), "<p>body</p>", pub, pub, pub); err != nil {
+			res, err := ins.ExecContext(ctx, id, key, fmt.Sprint("title ", i), "<p>body</p>", pub, pub, pub)
+			if err != nil {
+				return err
+			}
+			rid, err := res.LastInsertId()
+			if err != nil {
 				return err
 			}
 			// The post_sources_list trigger adds the category and tag rows.
-			if _, err := credit.ExecContext(ctx, id, fmt.Sprint("s", src), key, pub); err != nil {
+			if _, err := credit.ExecContext(ctx, rid, id, fmt.Sprint("s", src), key, pub); err != nil {
 				return err
 			}
 		}

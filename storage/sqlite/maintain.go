@@ -70,13 +70,13 @@ func (s *Store) Prune(ctx context.Context, olderThan time.Time, perSource int) (
 func (s *Store) pruneOld(ctx context.Context, t time.Time) (int, error) {
 	var n int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		const batch = `SELECT id FROM posts WHERE published < ?1 ORDER BY published, id LIMIT ?2`
+		const batch = `SELECT rid FROM posts WHERE published < ?1 ORDER BY published, id LIMIT ?2`
 		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO tombstones (source, key, pruned)
-			SELECT ps.source, ps.key, ?3 FROM post_sources ps WHERE ps.post_id IN (`+batch+`)`,
+			SELECT ps.source, ps.key, ?3 FROM post_sources ps WHERE ps.post_rid IN (`+batch+`)`,
 			t.UnixNano(), pruneBatch, s.now().UnixNano()); err != nil {
 			return fmt.Errorf("tombstones: %w", err)
 		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM posts WHERE id IN (`+batch+`)`, t.UnixNano(), pruneBatch)
+		res, err := tx.ExecContext(ctx, `DELETE FROM posts WHERE rid IN (`+batch+`)`, t.UnixNano(), pruneBatch)
 		if err != nil {
 			return fmt.Errorf("delete: %w", err)
 		}
@@ -96,8 +96,8 @@ func (s *Store) pruneSource(ctx context.Context, source string, keep int) (delet
 		if err := resetAffected(ctx, tx); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO temp.affected (post_id)
-			SELECT post_id FROM post_sources WHERE source = ?
+		res, err := tx.ExecContext(ctx, `INSERT INTO temp.affected (post_rid)
+			SELECT post_rid FROM post_sources WHERE source = ?
 			ORDER BY published DESC, post_id DESC LIMIT ? OFFSET ?`, source, pruneBatch, keep)
 		if err != nil {
 			return fmt.Errorf("select: %w", err)
@@ -109,11 +109,11 @@ func (s *Store) pruneSource(ctx context.Context, source string, keep int) (delet
 		more = n == pruneBatch
 		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO tombstones (source, key, pruned)
 			SELECT source, key, ? FROM post_sources
-			WHERE source = ? AND post_id IN (SELECT post_id FROM temp.affected)`, s.now().UnixNano(), source); err != nil {
+			WHERE source = ? AND post_rid IN (SELECT post_rid FROM temp.affected)`, s.now().UnixNano(), source); err != nil {
 			return fmt.Errorf("tombstones: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM post_sources
-			WHERE source = ? AND post_id IN (SELECT post_id FROM temp.affected)`, source); err != nil {
+			WHERE source = ? AND post_rid IN (SELECT post_rid FROM temp.affected)`, source); err != nil {
 			return fmt.Errorf("uncredit: %w", err)
 		}
 		if deleted, err = rebuildAffected(ctx, tx); err != nil {

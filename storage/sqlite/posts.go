@@ -11,7 +11,7 @@ import (
 	"github.com/refeed/refeed/storage"
 )
 
-const postColumns = `p.id, p.key, p.guid, p.link, p.title, p.content, p.summary, p.author, p.image,
+const postColumns = `p.rid, p.id, p.key, p.guid, p.link, p.title, p.content, p.summary, p.author, p.image,
 	p.enclosures, p.published, p.updated, p.first_seen, p.hash`
 
 // listing is the FROM and ORDER BY of one kind of listing. Each walks an
@@ -24,9 +24,9 @@ type listing struct {
 
 var (
 	listAll      = listing{from: `posts p WHERE 1`, pub: "p.published", id: "p.id"}
-	listCategory = listing{from: `post_categories x CROSS JOIN posts p ON p.id = x.post_id WHERE x.category = ?`, pub: "x.published", id: "x.post_id"}
-	listTag      = listing{from: `post_tags x CROSS JOIN posts p ON p.id = x.post_id WHERE x.tag = ?`, pub: "x.published", id: "x.post_id"}
-	listSource   = listing{from: `post_sources x CROSS JOIN posts p ON p.id = x.post_id WHERE x.source = ?`, pub: "x.published", id: "x.post_id"}
+	listCategory = listing{from: `post_categories x CROSS JOIN posts p ON p.rid = x.post_rid WHERE x.category = ?`, pub: "x.published", id: "x.post_id"}
+	listTag      = listing{from: `post_tags x CROSS JOIN posts p ON p.rid = x.post_rid WHERE x.tag = ?`, pub: "x.published", id: "x.post_id"}
+	listSource   = listing{from: `post_sources x CROSS JOIN posts p ON p.rid = x.post_rid WHERE x.source = ?`, pub: "x.published", id: "x.post_id"}
 )
 
 // postsQuery builds the SQL and arguments for q, fetching limit rows.
@@ -103,17 +103,17 @@ func (s *Store) Posts(ctx context.Context, q storage.Query) (storage.Page, error
 			return storage.Page{}, fmt.Errorf("sqlite: posts: %w", err)
 		}
 	}
-	posts, err := s.queryPosts(ctx, query, args...)
+	posts, rids, err := s.queryPosts(ctx, query, args...)
 	if err != nil {
 		return storage.Page{}, fmt.Errorf("sqlite: posts: %w", err)
 	}
 	var page storage.Page
 	if len(posts) > q.Limit {
-		posts = posts[:q.Limit]
+		posts, rids = posts[:q.Limit], rids[:q.Limit]
 		last := posts[len(posts)-1]
 		page.Next = &storage.Cursor{Published: last.Published, ID: last.ID}
 	}
-	if err := s.fillSources(ctx, posts); err != nil {
+	if err := s.fillSources(ctx, posts, rids); err != nil {
 		return storage.Page{}, fmt.Errorf("sqlite: posts: %w", err)
 	}
 	page.Posts = posts
@@ -122,58 +122,62 @@ func (s *Store) Posts(ctx context.Context, q storage.Query) (storage.Page, error
 
 // Post returns one post by ID, or an error wrapping storage.ErrNotFound.
 func (s *Store) Post(ctx context.Context, id string) (storage.Post, error) {
-	posts, err := s.queryPosts(ctx, "SELECT "+postColumns+" FROM posts p WHERE p.id = ?", id)
+	posts, rids, err := s.queryPosts(ctx, "SELECT "+postColumns+" FROM posts p WHERE p.id = ?", id)
 	if err != nil {
 		return storage.Post{}, fmt.Errorf("sqlite: post %q: %w", id, err)
 	}
 	if len(posts) == 0 {
 		return storage.Post{}, fmt.Errorf("sqlite: post %q: %w", id, storage.ErrNotFound)
 	}
-	if err := s.fillSources(ctx, posts); err != nil {
+	if err := s.fillSources(ctx, posts, rids); err != nil {
 		return storage.Post{}, fmt.Errorf("sqlite: post %q: %w", id, err)
 	}
 	return posts[0], nil
 }
 
-func (s *Store) queryPosts(ctx context.Context, query string, args ...any) ([]storage.Post, error) {
+// queryPosts runs a query selecting postColumns; it returns the posts and
+// their rowids.
+func (s *Store) queryPosts(ctx context.Context, query string, args ...any) ([]storage.Post, []int64, error) {
 	rows, err := s.read.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer rows.Close()
 	var posts []storage.Post
+	var rids []int64
 	for rows.Next() {
 		var p storage.Post
 		var enc string
-		var published, updated, firstSeen int64
-		if err := rows.Scan(&p.ID, &p.Key, &p.GUID, &p.Link, &p.Title, &p.Content, &p.Summary, &p.Author,
+		var rid, published, updated, firstSeen int64
+		if err := rows.Scan(&rid, &p.ID, &p.Key, &p.GUID, &p.Link, &p.Title, &p.Content, &p.Summary, &p.Author,
 			&p.Image, &enc, &published, &updated, &firstSeen, &p.Hash); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if p.Enclosures, err = decodeEnclosures(enc); err != nil {
-			return nil, fmt.Errorf("post %s: %w", p.ID, err)
+			return nil, nil, fmt.Errorf("post %s: %w", p.ID, err)
 		}
 		p.Published, p.Updated, p.FirstSeen = fromNano(published), fromNano(updated), fromNano(firstSeen)
 		posts = append(posts, p)
+		rids = append(rids, rid)
 	}
-	return posts, rows.Err()
+	return posts, rids, rows.Err()
 }
 
 // fillSources sets Sources (first seen first), Categories and Tags (in the
-// order of the sources, deduplicated) of posts.
-func (s *Store) fillSources(ctx context.Context, posts []storage.Post) error {
+// order of the sources, deduplicated) of posts, whose rowids are rids.
+func (s *Store) fillSources(ctx context.Context, posts []storage.Post, rids []int64) error {
 	if len(posts) == 0 {
 		return nil
 	}
-	index := make(map[string]int, len(posts))
+	index := make(map[int64]int, len(posts))
 	args := make([]any, len(posts))
-	for i, p := range posts {
-		index[p.ID] = i
-		args[i] = p.ID
+	for i, rid := range rids {
+		index[rid] = i
+		args[i] = rid
 	}
-	query := `SELECT ps.post_id, ps.source, s.category, s.tags
+	query := `SELECT ps.post_rid, ps.source, s.category, s.tags
 		FROM post_sources ps JOIN sources s ON s.name = ps.source
-		WHERE ps.post_id IN (?` + strings.Repeat(",?", len(posts)-1) + `)
+		WHERE ps.post_rid IN (?` + strings.Repeat(",?", len(posts)-1) + `)
 		ORDER BY ps.rowid`
 	rows, err := s.read.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -182,8 +186,9 @@ func (s *Store) fillSources(ctx context.Context, posts []storage.Post) error {
 	defer rows.Close()
 	tagCache := map[string][]string{}
 	for rows.Next() {
-		var id, source, category, tagsJSON string
-		if err := rows.Scan(&id, &source, &category, &tagsJSON); err != nil {
+		var rid int64
+		var source, category, tagsJSON string
+		if err := rows.Scan(&rid, &source, &category, &tagsJSON); err != nil {
 			return fmt.Errorf("sources of posts: %w", err)
 		}
 		tags, ok := tagCache[tagsJSON]
@@ -193,7 +198,7 @@ func (s *Store) fillSources(ctx context.Context, posts []storage.Post) error {
 			}
 			tagCache[tagsJSON] = tags
 		}
-		p := &posts[index[id]]
+		p := &posts[index[rid]]
 		p.Sources = append(p.Sources, source)
 		p.Categories = appendNew(p.Categories, category)
 		for _, t := range tags {

@@ -136,7 +136,7 @@ func (sv *saver) save(p *storage.Post, st *storage.SaveStats) error {
 		err = w.byLink.QueryRowContext(ctx, p.Link, sv.source).Scan(&f.rid, &f.id, &f.hash, &f.published, &f.updated)
 		if err == nil {
 			st.New++
-			return sv.credit(f.id, p.Key, hash, f.published)
+			return sv.credit(f.rid, f.id, p.Key, hash, f.published)
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("find by link: %w", err)
@@ -175,7 +175,7 @@ func (sv *saver) save(p *storage.Post, st *storage.SaveStats) error {
 			return fmt.Errorf("find by id: %w", err)
 		}
 		st.New++
-		return sv.credit(f.id, p.Key, hash, f.published)
+		return sv.credit(f.rid, f.id, p.Key, hash, f.published)
 	}
 	rid, err := res.LastInsertId()
 	if err != nil {
@@ -183,7 +183,7 @@ func (sv *saver) save(p *storage.Post, st *storage.SaveStats) error {
 	}
 	sv.added = append(sv.added, rid)
 	st.New++
-	return sv.credit(id, p.Key, hash, published.UnixNano())
+	return sv.credit(rid, id, p.Key, hash, published.UnixNano())
 }
 
 // update rewrites a post's content in place, keeping its ID and Published.
@@ -208,11 +208,11 @@ func (sv *saver) update(f found, p *storage.Post, hash string) error {
 	return nil
 }
 
-// credit records that this source carries post id; a trigger lists the post
-// under the source's category and tags.
-func (sv *saver) credit(id, key, hash string, published int64) error {
+// credit records that this source carries the post with rowid rid and ID
+// id; a trigger lists the post under the source's category and tags.
+func (sv *saver) credit(rid int64, id, key, hash string, published int64) error {
 	ctx, w := sv.ctx, sv.w
-	if _, err := w.insertCredit.ExecContext(ctx, id, sv.source, key, hash, published); err != nil {
+	if _, err := w.insertCredit.ExecContext(ctx, rid, id, sv.source, key, hash, published); err != nil {
 		return fmt.Errorf("credit: %w", err)
 	}
 	return nil

@@ -175,7 +175,7 @@ func wantConfig(c storage.SourceConfig) (storedConfig, error) {
 // resetAffected prepares temp.affected, the posts whose categories and tags
 // must be recomputed at the end of the transaction.
 func resetAffected(ctx context.Context, tx *sql.Tx) error {
-	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS affected (post_id TEXT PRIMARY KEY) WITHOUT ROWID`); err != nil {
+	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS affected (post_rid INTEGER PRIMARY KEY)`); err != nil {
 		return fmt.Errorf("affected: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM temp.affected`); err != nil {
@@ -186,8 +186,8 @@ func resetAffected(ctx context.Context, tx *sql.Tx) error {
 
 // markAffected adds the posts credited to source to temp.affected.
 func markAffected(ctx context.Context, tx *sql.Tx, source string) error {
-	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO temp.affected (post_id)
-		SELECT post_id FROM post_sources WHERE source = ?`, source); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO temp.affected (post_rid)
+		SELECT post_rid FROM post_sources WHERE source = ?`, source); err != nil {
 		return fmt.Errorf("affected by %q: %w", source, err)
 	}
 	return nil
@@ -197,22 +197,22 @@ func markAffected(ctx context.Context, tx *sql.Tx, source string) error {
 // recomputes the category and tag rows of the others from their sources. It
 // returns the number of posts deleted.
 func rebuildAffected(ctx context.Context, tx *sql.Tx) (int, error) {
-	res, err := tx.ExecContext(ctx, `DELETE FROM posts WHERE id IN (SELECT post_id FROM temp.affected)
-		AND NOT EXISTS (SELECT 1 FROM post_sources ps WHERE ps.post_id = posts.id)`)
+	res, err := tx.ExecContext(ctx, `DELETE FROM posts WHERE rid IN (SELECT post_rid FROM temp.affected)
+		AND NOT EXISTS (SELECT 1 FROM post_sources ps WHERE ps.post_rid = posts.rid)`)
 	if err != nil {
 		return 0, fmt.Errorf("delete orphans: %w", err)
 	}
 	deleted, _ := res.RowsAffected()
 	for _, q := range []string{
-		`DELETE FROM post_categories WHERE post_id IN (SELECT post_id FROM temp.affected)`,
-		`INSERT OR IGNORE INTO post_categories (category, published, post_id)
-			SELECT s.category, ps.published, ps.post_id
-			FROM temp.affected a JOIN post_sources ps ON ps.post_id = a.post_id JOIN sources s ON s.name = ps.source
+		`DELETE FROM post_categories WHERE post_rid IN (SELECT post_rid FROM temp.affected)`,
+		`INSERT OR IGNORE INTO post_categories (category, published, post_id, post_rid)
+			SELECT s.category, ps.published, ps.post_id, ps.post_rid
+			FROM temp.affected a JOIN post_sources ps ON ps.post_rid = a.post_rid JOIN sources s ON s.name = ps.source
 			WHERE s.category <> ''`,
-		`DELETE FROM post_tags WHERE post_id IN (SELECT post_id FROM temp.affected)`,
-		`INSERT OR IGNORE INTO post_tags (tag, published, post_id)
-			SELECT j.value, ps.published, ps.post_id
-			FROM temp.affected a JOIN post_sources ps ON ps.post_id = a.post_id JOIN sources s ON s.name = ps.source,
+		`DELETE FROM post_tags WHERE post_rid IN (SELECT post_rid FROM temp.affected)`,
+		`INSERT OR IGNORE INTO post_tags (tag, published, post_id, post_rid)
+			SELECT j.value, ps.published, ps.post_id, ps.post_rid
+			FROM temp.affected a JOIN post_sources ps ON ps.post_rid = a.post_rid JOIN sources s ON s.name = ps.source,
 				json_each(s.tags) j
 			WHERE j.value <> ''`,
 		`DELETE FROM temp.affected`,

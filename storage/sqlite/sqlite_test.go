@@ -29,11 +29,10 @@ func TestMigrateKeepsData(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Open(schema 1): %v", err)
 	}
-	if err := old.SyncSources(ctx, []storage.SourceConfig{{Name: "a", URL: "https://a.example/", Category: "x", Tags: []string{"t"}}}); err != nil {
-		t.Fatalf("SyncSources: %v", err)
-	}
-	// SavePoll needs the latest schema; write a post as schema 1 knew it.
+	// The store's methods need the latest schema; write a source and a
+	// post as schema 1 knew them.
 	for _, q := range []string{
+		`INSERT INTO sources (name, config_url, category, tags) VALUES ('a', 'https://a.example/', 'x', '["t"]')`,
 		`INSERT INTO posts (id, key, title, published, updated, first_seen) VALUES ('00000000000000aa', 'guid:1', '旧文章', 5, 5, 5)`,
 		`INSERT INTO post_sources (post_id, source, key, published) VALUES ('00000000000000aa', 'a', 'guid:1', 5)`, // lists it in x
 	} {

@@ -35,7 +35,7 @@ func (w *writeStmts) statements() []struct {
 		{&w.sourceInfo, `SELECT 1 FROM sources WHERE name = ?`},
 		// This source's post with this key, or else a tombstone (pruned = 1).
 		{&w.byKey, `SELECT p.rid, p.id, p.hash, p.published, p.updated, ps.hash, 0
-			FROM post_sources ps JOIN posts p ON p.id = ps.post_id
+			FROM post_sources ps JOIN posts p ON p.rid = ps.post_rid
 			WHERE ps.source = ?1 AND ps.key = ?2
 			UNION ALL
 			SELECT 0, '', '', 0, 0, '', 1 FROM tombstones WHERE source = ?1 AND key = ?2
@@ -46,7 +46,7 @@ func (w *writeStmts) statements() []struct {
 		{&w.byLink, `SELECT p.rid, p.id, p.hash, p.published, p.updated
 			FROM posts p
 			WHERE p.link = ?1 AND p.link <> ''
-			  AND NOT EXISTS (SELECT 1 FROM post_sources ps WHERE ps.post_id = p.id AND ps.source = ?2)
+			  AND NOT EXISTS (SELECT 1 FROM post_sources ps WHERE ps.post_rid = p.rid AND ps.source = ?2)
 			ORDER BY p.rid LIMIT 1`},
 		{&w.byID, `SELECT p.rid, p.id, p.hash, p.published, p.updated FROM posts p WHERE p.id = ?`},
 		{&w.insertPost, `INSERT INTO posts
@@ -62,8 +62,8 @@ func (w *writeStmts) statements() []struct {
 		{&w.enqueue, `INSERT INTO search_queue (rid, indexed) SELECT value, ?2 FROM json_each(?1) WHERE 1
 			ON CONFLICT (rid) DO NOTHING`},
 		// The trigger post_sources_list adds the category and tag rows.
-		{&w.insertCredit, `INSERT INTO post_sources (post_id, source, key, hash, published) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (post_id, source) DO UPDATE SET key = excluded.key, hash = excluded.hash`},
+		{&w.insertCredit, `INSERT INTO post_sources (post_rid, post_id, source, key, hash, published) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (post_rid, source) DO UPDATE SET key = excluded.key, hash = excluded.hash`},
 		{&w.updateCredit, `UPDATE post_sources SET hash = ? WHERE source = ? AND key = ?`},
 		{&w.updateSource, `UPDATE sources SET url = ?, etag = ?, last_modified = ?, title = ?, site_url = ?,
 			last_poll = ?, last_success = ?, status = ?, error_class = ?, error = ?, failures = ?, next_poll = ?
