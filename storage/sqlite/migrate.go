@@ -55,11 +55,23 @@ func migrations() ([]migration, error) {
 // version is read inside the (immediate) transaction, so two processes
 // opening a new database at once do not both apply a migration. upto > 0
 // stops after that version (to build old schemas in tests).
-func migrate(ctx context.Context, db *sql.DB, upto int) error {
+func migrate(ctx context.Context, db *sql.DB, upto int) (err error) {
 	ms, err := migrations()
 	if err != nil {
 		return err
 	}
+	// A migration that rebuilds tables sorts their rows for the new
+	// indexes; with temp_store(MEMORY) those sorts, spilled, stay in memory
+	// (about 400 MB at a million posts). Spill them to temp files instead.
+	// db has one connection, so the pragmas apply to the migrations.
+	if _, err := db.ExecContext(ctx, `PRAGMA temp_store = FILE`); err != nil {
+		return fmt.Errorf("temp_store: %w", err)
+	}
+	defer func() {
+		if _, rerr := db.ExecContext(context.WithoutCancel(ctx), `PRAGMA temp_store = MEMORY`); rerr != nil && err == nil {
+			err = fmt.Errorf("temp_store: %w", rerr)
+		}
+	}()
 	for {
 		done, err := migrateOne(ctx, db, ms, upto)
 		if err != nil || done {

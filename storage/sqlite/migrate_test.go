@@ -119,6 +119,11 @@ func TestMigrateRidKeys(t *testing.T) {
 	if err != nil || len(page.Posts) != 0 {
 		t.Errorf("category y after removing b = %+v, %v", page.Posts, err)
 	}
+	// Migrations spill sorts to files; the store's own work keeps them in memory.
+	var tempStore int
+	if err := s.write.QueryRowContext(ctx, `PRAGMA temp_store`).Scan(&tempStore); err != nil || tempStore != 2 {
+		t.Errorf("temp_store after migrating = %d, %v; want 2 (MEMORY)", tempStore, err)
+	}
 	var check string
 	if err := s.read.QueryRowContext(ctx, `PRAGMA integrity_check`).Scan(&check); err != nil || check != "ok" {
 		t.Errorf("integrity_check = %q, %v", check, err)
