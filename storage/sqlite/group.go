@@ -10,10 +10,10 @@ import (
 
 // Group commit. SQLite has one writer, and what a commit costs is mostly
 // the pages it writes to the WAL: besides the new rows, a leaf page of every
-// index keyed by post ID (posts.id, post_sources, post_categories,
-// post_tags) or by link, for nearly every post, since those keys are
-// random. Committing each source's poll on its own wrote those index pages
-// again for every source. So SavePoll calls that arrive while the writer is
+// index with a random key (posts.id, posts_link), for nearly every post.
+// (The join tables' indexes by post are keyed by rowid since migration 4,
+// so they only grow at the end.) Committing each source's poll on its own
+// wrote those index pages again for every source. So SavePoll calls that arrive while the writer is
 // busy queue up, and the next one to write takes the whole queue into one
 // transaction. No caller returns before the commit that holds its posts and
 // poll state (or with its error), and a request that fails does not take

@@ -170,7 +170,7 @@ func testHashIdentity(f *fixture) {
 
 func testOrdering(f *fixture) {
 	t := f.t
-	f.sync(src("a", "x"))
+	f.sync(src("a", "x", "t"))
 	var posts []storage.Post
 	for i, m := range []int{5, -10, 30, 5, 0, 5} {
 		posts = append(posts, post(fmt.Sprint("k", i), fmt.Sprint("t", i), m))
@@ -191,6 +191,7 @@ func testOrdering(f *fixture) {
 	eq(t, "order", f.titles(storage.Query{}), want)
 	eq(t, "order by category", f.titles(storage.Query{Category: "x"}), want)
 	eq(t, "order by source", f.titles(storage.Query{Source: "a"}), want)
+	eq(t, "order by tag", f.titles(storage.Query{Tag: "t"}), want)
 }
 
 func testCursorPaging(f *fixture) {
@@ -208,9 +209,13 @@ func testCursorPaging(f *fixture) {
 	}
 	f.save("a", pa...)
 	f.save("b", pb...)
-	for _, q := range []storage.Query{{}, {Category: "x"}, {Tag: "t"}} {
-		full := f.page(storage.Query{Category: q.Category, Tag: q.Tag, Limit: 1000})
-		if len(full.Posts) != n || full.Next != nil {
+	for _, q := range []storage.Query{{}, {Category: "x"}, {Tag: "t"}, {Source: "a"}} {
+		want := n
+		if q.Source != "" {
+			want = len(pa)
+		}
+		full := f.page(storage.Query{Category: q.Category, Tag: q.Tag, Source: q.Source, Limit: 1000})
+		if len(full.Posts) != want || full.Next != nil {
 			t.Fatalf("%+v: one big page has %d posts, next %v", q, len(full.Posts), full.Next)
 		}
 		for _, limit := range []int{1, 7, 25, 229, 230} {
