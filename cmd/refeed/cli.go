@@ -179,7 +179,7 @@ func (e *env) open(ctx context.Context, fs *flag.FlagSet, args []string) (cfg *c
 	if !ok {
 		return nil, nil, exitUsage
 	}
-	st, err := openStore(ctx, cfg)
+	st, err := openStore(ctx, cfg, e.log)
 	if err != nil {
 		e.log.Error(fs.Name(), "error", err)
 		return nil, nil, exitUsage

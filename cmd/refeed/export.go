@@ -51,7 +51,7 @@ func exportSetup(fs *flag.FlagSet) runFunc {
 				return exitUsage
 			}
 		}
-		st, err := openStore(ctx, cfg)
+		st, err := openStore(ctx, cfg, e.log)
 		if err != nil {
 			e.log.Error("export", "error", err)
 			return exitUsage

@@ -53,7 +53,7 @@ func runOPML(ctx context.Context, e *env, fs *flag.FlagSet, args []string) int {
 		srcs = append(srcs, storage.Source{SourceConfig: s})
 	}
 	if fileExists(cfg.Storage.Path) {
-		st, err := openStore(ctx, cfg)
+		st, err := openStore(ctx, cfg, e.log)
 		if err != nil {
 			e.log.Error("opml", "error", err)
 			return exitUsage
@@ -88,7 +88,7 @@ func runBackup(ctx context.Context, e *env, fs *flag.FlagSet, args []string) int
 	if !ok {
 		return exitUsage
 	}
-	st, err := openStore(ctx, cfg)
+	st, err := openStore(ctx, cfg, e.log)
 	if err != nil {
 		e.log.Error("backup", "error", err)
 		return exitUsage

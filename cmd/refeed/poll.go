@@ -53,7 +53,7 @@ func runPoll(ctx context.Context, e *env, fs *flag.FlagSet, args []string, pollS
 			return exitUsage
 		}
 	}
-	st, err := openStore(ctx, cfg)
+	st, err := openStore(ctx, cfg, e.log)
 	if err != nil {
 		e.log.Error("poll", "error", err)
 		return exitUsage

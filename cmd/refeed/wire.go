@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"runtime/debug"
 
 	"github.com/refeed/refeed/aggregator"
@@ -13,9 +14,10 @@ import (
 	"github.com/refeed/refeed/storage/sqlite"
 )
 
-// openStore opens the config's database and makes its sources match the config.
-func openStore(ctx context.Context, cfg *config.Config) (*sqlite.Store, error) {
-	st, err := sqlite.Open(ctx, cfg.Storage.Path)
+// openStore opens the config's database and makes its sources match the
+// config; log hears of schema upgrades, which can take a while.
+func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*sqlite.Store, error) {
+	st, err := sqlite.Open(ctx, cfg.Storage.Path, sqlite.WithLogger(log))
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}

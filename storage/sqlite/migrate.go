@@ -6,9 +6,11 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 //go:embed migrations/*.sql
@@ -55,7 +57,7 @@ func migrations() ([]migration, error) {
 // version is read inside the (immediate) transaction, so two processes
 // opening a new database at once do not both apply a migration. upto > 0
 // stops after that version (to build old schemas in tests).
-func migrate(ctx context.Context, db *sql.DB, upto int) (err error) {
+func migrate(ctx context.Context, db *sql.DB, upto int, log *slog.Logger) (err error) {
 	ms, err := migrations()
 	if err != nil {
 		return err
@@ -72,8 +74,16 @@ func migrate(ctx context.Context, db *sql.DB, upto int) (err error) {
 			err = fmt.Errorf("temp_store: %w", rerr)
 		}
 	}()
+	// A new database (version 0) is created, not upgraded: nothing to say.
+	var start int
+	if err := db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&start); err != nil {
+		return fmt.Errorf("read user_version: %w", err)
+	}
+	if start == 0 {
+		log = slog.New(slog.DiscardHandler)
+	}
 	for {
-		done, err := migrateOne(ctx, db, ms, upto)
+		done, err := migrateOne(ctx, db, ms, upto, log)
 		if err != nil || done {
 			return err
 		}
@@ -81,7 +91,7 @@ func migrate(ctx context.Context, db *sql.DB, upto int) (err error) {
 }
 
 // migrateOne applies the next pending migration, if any.
-func migrateOne(ctx context.Context, db *sql.DB, ms []migration, upto int) (done bool, err error) {
+func migrateOne(ctx context.Context, db *sql.DB, ms []migration, upto int, log *slog.Logger) (done bool, err error) {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return false, fmt.Errorf("begin: %w", err)
@@ -102,6 +112,15 @@ func migrateOne(ctx context.Context, db *sql.DB, ms []migration, upto int) (done
 		return true, nil
 	}
 	m := ms[cur]
+	start := time.Now()
+	// Say why opening an existing database may take a while.
+	log.Info("upgrading the database schema; this can take a minute on a large database",
+		"from", cur, "to", m.version, "migration", m.name)
+	defer func() {
+		if err == nil {
+			log.Info("database schema upgraded", "to", m.version, "took", time.Since(start).Round(time.Millisecond))
+		}
+	}()
 	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 		return false, fmt.Errorf("%s: %w", m.name, err)
 	}

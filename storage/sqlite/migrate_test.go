@@ -1,9 +1,12 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -136,4 +139,46 @@ func TestMigrateRidKeys(t *testing.T) {
 		t.Error("foreign_key_check reports violations")
 	}
 	rows.Close()
+}
+
+// Upgrading an existing database says so (it can take a minute on a large
+// one); creating a new one says nothing.
+func TestMigrateLogsUpgrades(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name    string
+		from    int // 0: a new database
+		upgrade int // upgrade lines wanted
+	}{
+		{"new database", 0, 0},
+		{"from schema 2", 2, 2},
+		{"up to date", -1, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "refeed.db")
+			if tc.from != 0 {
+				opts := []Option{}
+				if tc.from > 0 {
+					opts = append(opts, withMigrations(tc.from))
+				}
+				old, err := Open(ctx, path, opts...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				old.Close()
+			}
+			var logs bytes.Buffer
+			s, err := Open(ctx, path, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+			if got := strings.Count(logs.String(), "upgrading the database schema"); got != tc.upgrade {
+				t.Errorf("%d upgrade lines, want %d:\n%s", got, tc.upgrade, logs.String())
+			}
+			if got := strings.Count(logs.String(), "database schema upgraded"); got != tc.upgrade {
+				t.Errorf("%d upgraded lines, want %d:\n%s", got, tc.upgrade, logs.String())
+			}
+		})
+	}
 }

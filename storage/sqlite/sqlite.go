@@ -16,6 +16,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"runtime"
 	"time"
@@ -47,6 +48,7 @@ type options struct {
 	now         func() time.Time
 	readConns   int
 	busyTimeout time.Duration
+	log         *slog.Logger
 	migrations  int // apply only the first n migrations; 0: all (tests)
 }
 
@@ -62,10 +64,16 @@ func WithReadConns(n int) Option { return func(o *options) { o.readConns = n } }
 // another process before failing (default 10s).
 func WithBusyTimeout(d time.Duration) Option { return func(o *options) { o.busyTimeout = d } }
 
+// WithLogger sets where Open says that it is upgrading an existing
+// database's schema, which can take a while on a large one (about 75 s at a
+// million posts for migration 0004). Default: no log.
+func WithLogger(log *slog.Logger) Option { return func(o *options) { o.log = log } }
+
 // Open opens or creates the database at path and brings its schema up to
 // date. The caller must Close it.
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
-	o := options{now: time.Now, readConns: max(4, 2*runtime.GOMAXPROCS(0)), busyTimeout: 10 * time.Second}
+	o := options{now: time.Now, readConns: max(4, 2*runtime.GOMAXPROCS(0)), busyTimeout: 10 * time.Second,
+		log: slog.New(slog.DiscardHandler)}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -83,7 +91,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	s.write.SetMaxIdleConns(1)
 	s.write.SetConnMaxLifetime(0)
 	s.write.SetConnMaxIdleTime(0)
-	if err := migrate(ctx, s.write, o.migrations); err != nil {
+	if err := migrate(ctx, s.write, o.migrations, o.log); err != nil {
 		s.write.Close()
 		return nil, fmt.Errorf("sqlite: migrate %s: %w", path, err)
 	}
