@@ -188,5 +188,6 @@ func (s *Store) tryBatch(run []*saveReq) (failed *saveReq, err error) {
 	if changed && s.ix != nil {
 		s.ix.poke()
 	}
+	s.ckpt.poke()
 	return nil, nil
 }

@@ -33,7 +33,8 @@ type Store struct {
 	read  *sql.DB // several connections: all reads
 	now   func() time.Time
 	stmts writeStmts
-	ix    *indexer // background search indexing; nil for an old schema
+	ix    *indexer      // background search indexing; nil for an old schema
+	ckpt  *checkpointer // background WAL checkpoints; nil for an old schema
 
 	counts postCounts // Sources' post counts, per version
 	saves  saveQueue  // SavePoll calls waiting for the writer (group.go)
@@ -110,6 +111,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 			return nil, fmt.Errorf("sqlite: prepare %s: %w", path, err)
 		}
 		s.startIndexer()
+		s.startCheckpointer()
 	}
 	return s, nil
 }
@@ -169,6 +171,7 @@ func openDB(ctx context.Context, path string, busy time.Duration, txlock string,
 // for the next Open (see index.go).
 func (s *Store) Close() error {
 	s.stopIndexer()
+	s.stopCheckpointer()
 	s.stmts.close()
 	var errs []error
 	if s.read != nil {
