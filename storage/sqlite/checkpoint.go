@@ -17,49 +17,18 @@ import (
 // its automatic checkpoint as the bound on the WAL's size.
 const checkpointEvery = 250 * time.Millisecond
 
-// checkpointer is the state of the background checkpointer.
-type checkpointer struct {
-	wake chan struct{} // buffered: a write committed
-	stop context.CancelFunc
-	done chan struct{}
-}
-
-// startCheckpointer starts the background checkpointer.
-func (s *Store) startCheckpointer() {
-	ctx, cancel := context.WithCancel(context.Background())
-	s.ckpt = &checkpointer{wake: make(chan struct{}, 1), stop: cancel, done: make(chan struct{})}
-	go s.checkpointLoop(ctx)
-}
-
-// stopCheckpointer stops the background checkpointer and waits for it.
-func (s *Store) stopCheckpointer() {
-	if s.ckpt == nil {
-		return
-	}
-	s.ckpt.stop()
-	<-s.ckpt.done
-}
-
-// poke tells the checkpointer that a write committed.
-func (c *checkpointer) poke() {
-	if c == nil {
-		return
-	}
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
-}
+// startCheckpointer starts the background checkpointer, which save
+// commits poke.
+func (s *Store) startCheckpointer() { s.ckpt = startWorker(s.checkpointLoop) }
 
 // checkpointLoop checkpoints at most once per checkpointEvery while writes
 // keep coming, and once after the last of them.
-func (s *Store) checkpointLoop(ctx context.Context) {
-	defer close(s.ckpt.done)
+func (s *Store) checkpointLoop(ctx context.Context, wake <-chan struct{}) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-s.ckpt.wake:
+		case <-wake:
 		}
 		select {
 		case <-ctx.Done():

@@ -42,9 +42,7 @@ const (
 
 // indexer is the state of the background indexer.
 type indexer struct {
-	wake      chan struct{} // buffered: posts were queued
-	stop      context.CancelFunc
-	done      chan struct{}
+	*worker                // poked when posts were queued
 	writers   atomic.Int32 // write transactions running or waiting, other than the indexer's
 	lastWrite atomic.Int64 // monotonic nanoseconds since start when the last one ended
 	start     time.Time
@@ -52,28 +50,10 @@ type indexer struct {
 
 // startIndexer starts the background indexer.
 func (s *Store) startIndexer() {
-	ctx, cancel := context.WithCancel(context.Background())
-	s.ix = &indexer{wake: make(chan struct{}, 1), stop: cancel, done: make(chan struct{}), start: time.Now()}
+	s.ix = &indexer{start: time.Now()}
 	s.ix.lastWrite.Store(int64(time.Since(s.ix.start)))
+	s.ix.worker = startWorker(s.indexLoop)
 	s.ix.poke() // whatever a previous process left
-	go s.indexLoop(ctx)
-}
-
-// stopIndexer stops the background indexer and waits for it.
-func (s *Store) stopIndexer() {
-	if s.ix == nil {
-		return
-	}
-	s.ix.stop()
-	<-s.ix.done
-}
-
-// poke tells the background indexer that posts were queued.
-func (ix *indexer) poke() {
-	select {
-	case ix.wake <- struct{}{}:
-	default:
-	}
 }
 
 // writeBegins and writeEnds bracket every write transaction except the
@@ -94,15 +74,14 @@ func (ix *indexer) idleFor() time.Duration {
 	return max(indexIdle-since, 0)
 }
 
-func (s *Store) indexLoop(ctx context.Context) {
-	defer close(s.ix.done)
+func (s *Store) indexLoop(ctx context.Context, wake <-chan struct{}) {
 	recheck := time.NewTicker(indexRecheck)
 	defer recheck.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-s.ix.wake:
+		case <-wake:
 		case <-recheck.C:
 		}
 		for {

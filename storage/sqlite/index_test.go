@@ -129,7 +129,7 @@ func TestSearchIndexAcrossReopen(t *testing.T) {
 func TestSearchCatchUpLargeQueue(t *testing.T) {
 	ctx := context.Background()
 	s := MustOpen(t)
-	s.stopIndexer() // only the search indexes
+	s.ix.halt() // only the search indexes
 	if err := s.SyncSources(ctx, []storage.SourceConfig{{Name: "a"}}); err != nil {
 		t.Fatal(err)
 	}

@@ -33,8 +33,8 @@ type Store struct {
 	read  *sql.DB // several connections: all reads
 	now   func() time.Time
 	stmts writeStmts
-	ix    *indexer      // background search indexing; nil for an old schema
-	ckpt  *checkpointer // background WAL checkpoints; nil for an old schema
+	ix    *indexer // background search indexing; nil for an old schema
+	ckpt  *worker  // background WAL checkpoints (checkpoint.go); nil for an old schema
 
 	counts postCounts // Sources' post counts, per version
 	saves  saveQueue  // SavePoll calls waiting for the writer (group.go)
@@ -170,8 +170,10 @@ func openDB(ctx context.Context, path string, busy time.Duration, txlock string,
 // connection's close. Posts still queued for the search index stay queued
 // for the next Open (see index.go).
 func (s *Store) Close() error {
-	s.stopIndexer()
-	s.stopCheckpointer()
+	if s.ix != nil {
+		s.ix.halt()
+	}
+	s.ckpt.halt()
 	s.stmts.close()
 	var errs []error
 	if s.read != nil {
