@@ -179,6 +179,20 @@ func (s *Store) Stats(ctx context.Context) (storage.Stats, error) {
 
 // counts runs a query of (name, posts) rows and merges them by name, sorted.
 func counts(ctx context.Context, tx *sql.Tx, query string) ([]storage.Count, error) {
+	m, err := countsByName(ctx, tx, query)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]storage.Count, 0, len(m))
+	for name, n := range m {
+		out = append(out, storage.Count{Name: name, Posts: n})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// countsByName runs a query of (name, posts) rows and sums them by name.
+func countsByName(ctx context.Context, tx *sql.Tx, query string) (map[string]int, error) {
 	rows, err := tx.QueryContext(ctx, query)
 	if err != nil {
 		return nil, err
@@ -193,15 +207,7 @@ func counts(ctx context.Context, tx *sql.Tx, query string) ([]storage.Count, err
 		}
 		m[name] += n
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	out := make([]storage.Count, 0, len(m))
-	for name, n := range m {
-		out = append(out, storage.Count{Name: name, Posts: n})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, nil
+	return m, rows.Err()
 }
 
 // Backup writes a consistent, compacted copy of the database to path with

@@ -277,24 +277,11 @@ func (s *Store) Sources(ctx context.Context) ([]storage.Source, error) {
 
 // countPosts counts every source's posts in one pass over post_sources.
 func countPosts(ctx context.Context, tx *sql.Tx) (map[string]int, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT source, count(*) FROM post_sources GROUP BY source`)
+	m, err := countsByName(ctx, tx, `SELECT source, count(*) FROM post_sources GROUP BY source`)
 	if err != nil {
 		return nil, fmt.Errorf("count posts: %w", err)
 	}
-	defer rows.Close()
-	counts := map[string]int{}
-	for rows.Next() {
-		var name string
-		var n int
-		if err := rows.Scan(&name, &n); err != nil {
-			return nil, fmt.Errorf("count posts: %w", err)
-		}
-		counts[name] = n
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("count posts: %w", err)
-	}
-	return counts, nil
+	return m, nil
 }
 
 // Source returns one source, or an error wrapping storage.ErrNotFound.
