@@ -62,17 +62,15 @@ func (c *renderCache) reset(max int64) {
 	c.used = 0
 }
 
+// get looks key up and counts a hit or a miss.
 func (c *renderCache) get(key cacheKey) (*entity, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	el, ok := c.entries[key]
+	e, ok := c.lookup(key)
 	if !ok {
+		c.mu.Lock()
 		c.misses++
-		return nil, false
+		c.mu.Unlock()
 	}
-	c.hits++
-	c.order.MoveToFront(el)
-	return el.Value.(*cacheItem).e, true
+	return e, ok
 }
 
 // lookup is get for the fast path: a hit counts, a miss does not (the

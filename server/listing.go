@@ -185,10 +185,11 @@ func (s *Server) renderListing(ctx context.Context, opts Options, l listing, ext
 		if l.kind == kindSource {
 			title = s.sourceTitle(ctx, l.name)
 		}
+		byName, _ := s.sourcesByName(ctx) // without it, sources show by name
 		err = s.currentPages().List(&buf, feeds.ListData{
 			Kind: l.kind, Title: title, Description: l.description, Query: p.q,
 			Posts: page.Posts, Feeds: links, CanonicalURL: base + pagePath + p.query(""), NextURL: nextURL,
-			SourceTitles: s.sourceTitles(ctx, page.Posts),
+			SourceTitles: sourceTitles(byName, page.Posts),
 		})
 		if err == nil {
 			return s.newEntity(buf.Bytes(), ctypeHTML, updated, maxAge), nil
@@ -294,13 +295,9 @@ func (s *Server) currentPages() *feeds.Pages {
 }
 
 // sourceTitles maps the first source of each of posts (the one a post list
-// names) to its feed title as last polled; sources without a title are left
-// out, and the pages show their names.
-func (s *Server) sourceTitles(ctx context.Context, posts []storage.Post) map[string]string {
-	byName, err := s.sourcesByName(ctx)
-	if err != nil {
-		return nil
-	}
+// names) to its feed title as last polled, from byName; sources without a
+// title are left out, and the pages show their names.
+func sourceTitles(byName map[string]storage.Source, posts []storage.Post) map[string]string {
 	titles := make(map[string]string)
 	for _, p := range posts {
 		if len(p.Sources) == 0 {

@@ -105,7 +105,7 @@ func (s *Server) renderHome(ctx context.Context, opts Options) (*entity, error) 
 		return m
 	}
 	catCounts, tagCounts := counts(stats.Categories), counts(stats.Tags)
-	d := feeds.HomeData{Posts: page.Posts, Feeds: s.siteFeeds(base), SourceTitles: s.sourceTitles(ctx, page.Posts)}
+	d := feeds.HomeData{Posts: page.Posts, Feeds: s.siteFeeds(base)}
 	for _, c := range opts.Categories {
 		d.Categories = append(d.Categories, feeds.CountLink{Title: c.Title, URL: feeds.CategoryURL(base, c.Slug), Posts: catCounts[c.Slug]})
 	}
@@ -117,7 +117,9 @@ func (s *Server) renderHome(ctx context.Context, opts Options) (*entity, error) 
 	// The page shows poll status, so it changes with every poll, not only
 	// with the posts.
 	lastMod := newest(page.Posts)
+	byName := make(map[string]storage.Source, len(srcs)) // the poll status read above, for the post list's titles
 	for _, src := range srcs {
+		byName[src.Name] = src
 		if src.State.LastPoll.After(lastMod) {
 			lastMod = src.State.LastPoll
 		}
@@ -131,6 +133,7 @@ func (s *Server) renderHome(ctx context.Context, opts Options) (*entity, error) 
 			LastPoll: src.State.LastPoll, NextPoll: src.State.NextPoll, Failures: src.State.Failures, Posts: src.Posts,
 		})
 	}
+	d.SourceTitles = sourceTitles(byName, page.Posts)
 	if page.Next != nil {
 		d.NextURL = base + "/?before=" + page.Next.Encode()
 	}
