@@ -179,9 +179,8 @@ func (e *env) open(ctx context.Context, fs *flag.FlagSet, args []string) (cfg *c
 	if !ok {
 		return nil, nil, exitUsage
 	}
-	st, err := openStore(ctx, cfg, e.log)
-	if err != nil {
-		e.log.Error(fs.Name(), "error", err)
+	st, ok = e.openStore(ctx, cfg, fs.Name())
+	if !ok {
 		return nil, nil, exitUsage
 	}
 	return cfg, st, exitOK

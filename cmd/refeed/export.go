@@ -51,9 +51,8 @@ func exportSetup(fs *flag.FlagSet) runFunc {
 				return exitUsage
 			}
 		}
-		st, err := openStore(ctx, cfg, e.log)
-		if err != nil {
-			e.log.Error("export", "error", err)
+		st, ok := e.openStore(ctx, cfg, "export")
+		if !ok {
 			return exitUsage
 		}
 		defer st.Close()

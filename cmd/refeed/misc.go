@@ -53,12 +53,12 @@ func runOPML(ctx context.Context, e *env, fs *flag.FlagSet, args []string) int {
 		srcs = append(srcs, storage.Source{SourceConfig: s})
 	}
 	if fileExists(cfg.Storage.Path) {
-		st, err := openStore(ctx, cfg, e.log)
-		if err != nil {
-			e.log.Error("opml", "error", err)
+		st, ok := e.openStore(ctx, cfg, "opml")
+		if !ok {
 			return exitUsage
 		}
 		defer st.Close()
+		var err error
 		if srcs, err = st.Sources(ctx); err != nil {
 			e.log.Error("opml", "error", err)
 			return exitPartial
@@ -88,9 +88,8 @@ func runBackup(ctx context.Context, e *env, fs *flag.FlagSet, args []string) int
 	if !ok {
 		return exitUsage
 	}
-	st, err := openStore(ctx, cfg, e.log)
-	if err != nil {
-		e.log.Error("backup", "error", err)
+	st, ok := e.openStore(ctx, cfg, "backup")
+	if !ok {
 		return exitUsage
 	}
 	defer st.Close()

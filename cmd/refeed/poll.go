@@ -53,9 +53,8 @@ func runPoll(ctx context.Context, e *env, fs *flag.FlagSet, args []string, pollS
 			return exitUsage
 		}
 	}
-	st, err := openStore(ctx, cfg, e.log)
-	if err != nil {
-		e.log.Error("poll", "error", err)
+	st, ok := e.openStore(ctx, cfg, "poll")
+	if !ok {
 		return exitUsage
 	}
 	defer st.Close()

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"runtime/debug"
 
 	"github.com/refeed/refeed/aggregator"
@@ -15,17 +14,20 @@ import (
 )
 
 // openStore opens the config's database and makes its sources match the
-// config; log hears of schema upgrades, which can take a while.
-func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*sqlite.Store, error) {
-	st, err := sqlite.Open(ctx, cfg.Storage.Path, sqlite.WithLogger(log))
+// config. e.log hears of schema upgrades, which can take a while, and of a
+// failure, as cmd's; false means the command should exit with exitUsage.
+func (e *env) openStore(ctx context.Context, cfg *config.Config, cmd string) (*sqlite.Store, bool) {
+	st, err := sqlite.Open(ctx, cfg.Storage.Path, sqlite.WithLogger(e.log))
 	if err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
+		e.log.Error(cmd, "error", fmt.Errorf("open database: %w", err))
+		return nil, false
 	}
 	if err := st.SyncSources(ctx, sourceConfigs(cfg)); err != nil {
 		st.Close()
-		return nil, fmt.Errorf("sync sources: %w", err)
+		e.log.Error(cmd, "error", fmt.Errorf("sync sources: %w", err))
+		return nil, false
 	}
-	return st, nil
+	return st, true
 }
 
 func sourceConfigs(cfg *config.Config) []storage.SourceConfig {
