@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"html"
-	"io"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -95,19 +94,27 @@ func (n normaliser) post(it *gofeed.Item) (storage.Post, bool) {
 	if strings.TrimSpace(summary) == strings.TrimSpace(content) {
 		summary = "" // the same markup twice: sanitise it once
 	}
-	content, text := sanitize.HTMLText(content, base)
-	if summary != "" && !strings.ContainsAny(summary, "<&") && isLead(sanitize.Text(summary), text) {
-		summary = "" // a plain-text lead of the content says nothing more
+	// The summary first: its text says how much of the content's text the
+	// comparison below needs, and collecting all of an article's text just
+	// to compare its first sentence costs as much as sanitising it.
+	plainSummary := !strings.ContainsAny(summary, "<&")
+	var summaryText string
+	switch {
+	case summary == "":
+	case plainSummary:
+		summaryText = sanitize.Text(summary)
+	default:
+		summary, summaryText = sanitize.HTMLText(summary, base, -1)
 	}
-	if summary != "" {
-		var summaryText string
-		summary, summaryText = sanitize.HTMLText(summary, base)
-		if isLead(summaryText, text) {
-			summary = "" // the same text twice, or its beginning, says nothing
-		}
-	}
-
 	title := sanitize.Text(it.Title)
+	content, text := sanitize.HTMLText(content, base, n.textNeeded(title, summary, summaryText))
+	switch {
+	case summary == "":
+	case isLead(summaryText, text):
+		summary = "" // the same text twice, or its beginning, says nothing
+	case plainSummary:
+		summary = sanitize.HTML(summary, base)
+	}
 	if title == "" {
 		title = truncateRunes(text, titleRunes)
 	}
@@ -145,10 +152,37 @@ func (n normaliser) post(it *gofeed.Item) (storage.Post, bool) {
 // concatenating them first.
 func contentHash(title, content string) string {
 	h := sha256.New()
-	io.WriteString(h, title)
-	h.Write([]byte{0})
-	io.WriteString(h, content)
+	var buf [4096]byte // the strings go through it: io.WriteString would copy each whole
+	for _, s := range []string{title, "\x00", content} {
+		for len(s) > 0 {
+			n := copy(buf[:], s)
+			h.Write(buf[:n])
+			s = s[n:]
+		}
+	}
 	return hex.EncodeToString(h.Sum(make([]byte, 0, sha256.Size)))
+}
+
+// textNeeded is how much of the content's plain text (in bytes) post needs:
+// all of it for the source's filters; otherwise enough to stand in for a
+// missing title and to tell whether the summary is the text's beginning.
+// (See sanitize.HTMLText: a prefix of at least that many bytes.)
+func (n normaliser) textNeeded(title, summary, summaryText string) int {
+	if n.src.Include != nil || n.src.Exclude != nil {
+		return -1
+	}
+	need := 0
+	if title == "" {
+		// One rune more than a title takes, so that truncateRunes sees
+		// that there is more.
+		need = (titleRunes + 1) * utf8.UTFMax
+	}
+	if summary != "" {
+		// isLead compares no further: a text cut there that equals the
+		// summary starts with it, and so does the whole text.
+		need = max(need, len(summaryText))
+	}
+	return need
 }
 
 // isLead reports whether summary, plain text, is text or its beginning,

@@ -1,6 +1,8 @@
 package aggregator
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"regexp"
 	"strings"
@@ -250,4 +252,75 @@ func TestNormaliseSummary(t *testing.T) {
 
 func htmlEscape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+// TestNormaliseLongContent covers what post reads from a long article's
+// text, which it collects only as far as it needs (sanitize.HTMLText's
+// limit): the summary check, the title that stands in for a missing one,
+// and filters, which see all of it.
+func TestNormaliseLongContent(t *testing.T) {
+	first := "国家税务总局发布公告，明确了纳税人申领发票的要求。"
+	rest := strings.Repeat("财政部、税务总局联合印发通知，延续实施优惠政策。", 80)
+	content := "<p>" + first + "</p><p>" + rest + "</p><p>结尾 FOOTBALL</p>"
+	text := first + " " + rest + " 结尾 FOOTBALL"
+	runes := func(s string, n int) string { return string([]rune(s)[:n]) }
+	wide := strings.Repeat("𠀀𠀁", 40) // four bytes each: 80 runes, 320 bytes
+	cases := []struct {
+		name, title, summary, exclude, content string
+		wantTitle, wantSummary                 string
+		dropped                                bool
+	}{
+		{name: "first sentence", title: "t", summary: first, wantTitle: "t"},
+		{name: "first sentence in html", title: "t", summary: "<p>" + first + "</p>", wantTitle: "t"},
+		{name: "lead with ellipsis", title: "t", summary: runes(text, 100) + "…", wantTitle: "t"},
+		{name: "all of the text", title: "t", summary: "<div>" + text + "</div>", wantTitle: "t"},
+		{name: "lead then different", title: "t", summary: first + "另外", wantTitle: "t", wantSummary: first + "另外"},
+		{name: "all of the text and more", title: "t", summary: text + " 更多", wantTitle: "t", wantSummary: text + " 更多"},
+		{name: "no title", title: "", wantTitle: runes(text, titleRunes) + "…"},
+		{name: "no title, summary kept", title: "", summary: "摘要", wantTitle: runes(text, titleRunes) + "…", wantSummary: "摘要"},
+		{name: "filter sees the end", title: "t", exclude: "FOOTBALL", dropped: true},
+		{name: "no title, four-byte characters", content: "<p>" + wide + "</p>", wantTitle: runes(wide, titleRunes) + "…"},
+		{name: "no title, exactly a title's length", content: "<p>" + runes(wide, titleRunes) + "</p>", wantTitle: runes(wide, titleRunes)},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			body := fmt.Sprintf(`<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>t</title><item><guid>1</guid><title>%s</title><description>%s</description><content:encoded>%s</content:encoded></item></channel></rss>`,
+				c.title, htmlEscape(c.summary), htmlEscape(cmpOr(c.content, content)))
+			s := src("s", "")
+			if c.exclude != "" {
+				s.Exclude = regexp.MustCompile(c.exclude)
+			}
+			posts := pipeline(t, []byte(body), s, "https://example.org/feed", testNow)
+			if c.dropped {
+				if len(posts) != 0 {
+					t.Fatalf("%d posts, want the item filtered out", len(posts))
+				}
+				return
+			}
+			if len(posts) != 1 {
+				t.Fatalf("%d posts", len(posts))
+			}
+			p := posts[0]
+			if p.Title != c.wantTitle || p.Summary != c.wantSummary {
+				t.Errorf("title %q summary %q, want %q and %q", p.Title, p.Summary, c.wantTitle, c.wantSummary)
+			}
+		})
+	}
+}
+
+// TestContentHash pins the hash stored with every post: a change would make
+// every stored post look changed on the next poll.
+func TestContentHash(t *testing.T) {
+	long := strings.Repeat("税务总局 tax ", 1000) // longer than the copy buffer
+	if got, want := contentHash("t", "c"), "5beec67b2cfbe264c256e217627478a5a972ada51019d11601b3ae0c980a5771"; got != want {
+		t.Errorf("contentHash(t, c) = %s, want %s", got, want)
+	}
+	for _, c := range []struct{ title, content string }{
+		{"", ""}, {"标题", long}, {long, "x"},
+	} {
+		sum := sha256.Sum256([]byte(c.title + "\x00" + c.content))
+		if got, want := contentHash(c.title, c.content), hex.EncodeToString(sum[:]); got != want {
+			t.Errorf("contentHash(%.10q, %.10q) = %s, want %s", c.title, c.content, got, want)
+		}
+	}
 }

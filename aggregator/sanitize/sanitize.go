@@ -86,13 +86,20 @@ func HTML(s string, base *url.URL) string {
 }
 
 // HTMLText returns HTML(s, base) and its plain text, Text(HTML(s, base)),
-// computed in the same pass over the sanitised markup.
-func HTMLText(s string, base *url.URL) (clean, text string) {
+// computed in the same pass over the sanitised markup. A caller that needs
+// only the beginning of the text says how much with limit: the text is then
+// cut after at least limit bytes (a prefix of the whole text, or all of it
+// when shorter), which saves collecting the text of a long article to
+// compare its first sentence. A negative limit means all of it.
+func HTMLText(s string, base *url.URL, limit int) (clean, text string) {
 	if s == "" {
 		return "", ""
 	}
-	var t textBuilder
-	t.b.Grow(len(s)) // text is most of an article: growing from less costs more
+	t := textBuilder{limit: limit}
+	if limit < 0 || limit > len(s) {
+		limit = len(s) // text is most of an article: growing from less costs more
+	}
+	t.b.Grow(limit)
 	clean = postProcess(sanitized(s), base, &t)
 	return clean, t.String()
 }

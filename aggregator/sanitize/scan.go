@@ -27,6 +27,9 @@ func postProcess(s string, base *url.URL, text *textBuilder) string {
 	skipIframe := 0 // depth of an iframe being dropped
 	rawText := 0    // depth of elements whose text Text drops
 	for len(s) > 0 {
+		if text != nil && text.full() {
+			text = nil // the rest is markup only
+		}
 		i := strings.IndexByte(s, '<')
 		if i < 0 {
 			i = len(s)
@@ -224,11 +227,16 @@ func parseAttrs(s string) []html.Attribute {
 }
 
 // textBuilder collects plain text as Text does: block-level tags separate
-// words, runs of white space become one space, the ends are trimmed.
+// words, runs of white space become one space, the ends are trimmed. With a
+// limit of 0 or more it stops once it holds at least limit bytes.
 type textBuilder struct {
 	b     strings.Builder
 	space bool // white space pending
+	limit int  // < 0: no limit
 }
+
+// full reports whether the builder holds all the text it was asked for.
+func (t *textBuilder) full() bool { return t.limit >= 0 && t.b.Len() >= t.limit }
 
 // skipsText lists the elements whose content Text drops.
 func skipsText(name string) bool {
@@ -276,7 +284,7 @@ func (t *textBuilder) endTag(name string, skip int) int {
 }
 
 // writeText adds text (entities decoded already). Runs of valid non-space
-// characters are copied in one write.
+// characters are copied in one write. It stops once the limit is reached.
 func (t *textBuilder) writeText(s string) {
 	run := 0 // s[:run] is pending: valid UTF-8 without white space
 	flush := func() {
@@ -286,6 +294,9 @@ func (t *textBuilder) writeText(s string) {
 		}
 	}
 	for run < len(s) {
+		if t.limit >= 0 && t.b.Len()+run >= t.limit {
+			break // enough: s[:run] ends on a rune boundary
+		}
 		c := s[run]
 		if c < utf8.RuneSelf {
 			if c == ' ' || '\t' <= c && c <= '\r' {

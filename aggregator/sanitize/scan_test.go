@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"golang.org/x/net/html"
 )
@@ -110,12 +111,24 @@ func checkScan(t *testing.T, in string) {
 		if got := postProcess(clean, b, nil); got != want {
 			t.Errorf("postProcess(%q)\n got %q\nwant %q", clean, got, want)
 		}
-		html, text := HTMLText(in, b)
+		html, text := HTMLText(in, b, -1)
 		if html != want && in != "" {
 			t.Errorf("HTMLText(%q) html %q, want %q", in, html, want)
 		}
-		if wantText := Text(want); text != wantText {
+		wantText := Text(want)
+		if text != wantText {
 			t.Errorf("HTMLText(%q) text %q, want Text(%q) = %q", in, text, want, wantText)
+		}
+		// A limited text is a prefix of the whole text, at least limit
+		// bytes long unless it is all of it, cut on a rune boundary.
+		for _, limit := range []int{0, 1, 2, 7, 40, 1 << 20} {
+			html, text := HTMLText(in, b, limit)
+			if html != want && in != "" {
+				t.Errorf("HTMLText(%q, %d) html %q, want %q", in, limit, html, want)
+			}
+			if !strings.HasPrefix(wantText, text) || len(text) < min(limit, len(wantText)) || !utf8.ValidString(text) {
+				t.Errorf("HTMLText(%q, %d) text %q, want a prefix of %q of at least %d bytes", in, limit, text, wantText, limit)
+			}
 		}
 	}
 }
@@ -129,7 +142,7 @@ func BenchmarkHTMLText(b *testing.B) {
 	})
 	b.Run("HTMLText", func(b *testing.B) {
 		for b.Loop() {
-			_, _ = HTMLText(in, base)
+			_, _ = HTMLText(in, base, -1)
 		}
 	})
 }
