@@ -10,9 +10,21 @@ import (
 	"syscall"
 
 	_ "time/tzdata" // timezones work on machines without /usr/share/zoneinfo
+
+	"github.com/refeed/refeed/internal/gcfloor"
 )
 
+// gcFloor is the memory floor refeed gives the garbage collector (see
+// internal/gcfloor) unless GOGC or GOMEMLIMIT says otherwise. A poll's
+// garbage is short-lived and its live heap small: in bench/ingest (25,000
+// posts) collecting at 28 MiB instead of at twice the live heap ran the
+// collector about 160 instead of 380 times, at the same peak RSS.
+const gcFloor = 28 << 20
+
 func main() {
+	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {
+		gcfloor.Start(gcFloor)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
