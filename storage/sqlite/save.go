@@ -30,7 +30,9 @@ type found struct {
 // sources' posts, and by the ID it would get; otherwise it is inserted. A
 // matched post whose content changed (by this source's hash) is updated in
 // place: same ID and Published, new Updated. A post first credited to this
-// source counts as New even if another source already carried it.
+// source counts as New even if another source already carried it. The key
+// and link lookups of all the poll's posts are made up front, in two
+// queries (prefetch.go), with the same answers.
 func (s *Store) savePoll(ctx context.Context, w *writeStmts, r *saveReq) (storage.SaveStats, error) {
 	var st storage.SaveStats
 	var one int
@@ -42,8 +44,13 @@ func (s *Store) savePoll(ctx context.Context, w *writeStmts, r *saveReq) (storag
 		return st, fmt.Errorf("source %q: %w", r.source, err)
 	}
 	sv := saver{ctx: ctx, w: w, source: r.source, now: s.now().UTC()}
+	if !s.onePostLookups {
+		if err := sv.prefetch(r.posts); err != nil {
+			return st, err
+		}
+	}
 	for i := range r.posts {
-		if err := sv.save(&r.posts[i], &st); err != nil {
+		if err := sv.save(i, &r.posts[i], &st); err != nil {
 			return st, fmt.Errorf("post %q: %w", r.posts[i].Key, err)
 		}
 	}
@@ -68,6 +75,9 @@ type saver struct {
 	now     time.Time
 	added   []int64 // rowids of new posts, for the search index
 	changed []int64 // rowids of updated posts
+
+	pre      *prefetched    // batch lookups (prefetch.go)
+	credited map[int64]bool // rowids of the posts this poll credited to the source
 }
 
 // enqueue queues the poll's new and changed posts for the search index,
@@ -91,7 +101,8 @@ func (sv *saver) enqueue() error {
 	return nil
 }
 
-func (sv *saver) save(p *storage.Post, st *storage.SaveStats) error {
+// save stores posts[i] of the poll.
+func (sv *saver) save(i int, p *storage.Post, st *storage.SaveStats) error {
 	ctx, w := sv.ctx, sv.w
 	if p.Key == "" {
 		return errors.New("empty identity key")
@@ -102,44 +113,42 @@ func (sv *saver) save(p *storage.Post, st *storage.SaveStats) error {
 	}
 
 	// This source's own post, or one Prune deleted?
-	var f found
-	var creditHash string
-	var pruned bool
-	err := w.byKey.QueryRowContext(ctx, sv.source, p.Key).Scan(&f.rid, &f.id, &f.hash, &f.published, &f.updated, &creditHash, &pruned)
+	m, ok, err := sv.findByKey(i, p)
+	if err != nil {
+		return err
+	}
 	switch {
-	case err == nil && pruned:
+	case ok && m.pruned:
 		st.Unchanged++ // do not bring it back
 		return nil
-	case err == nil:
-		if hash == creditHash {
+	case ok:
+		if hash == m.creditHash {
 			st.Unchanged++
 			return nil
 		}
 		if _, err := w.updateCredit.ExecContext(ctx, hash, sv.source, p.Key); err != nil {
 			return fmt.Errorf("update credit: %w", err)
 		}
-		if hash == f.hash {
+		if hash == m.f.hash {
 			st.Unchanged++
 			return nil
 		}
-		if err := sv.update(f, p, hash); err != nil {
+		if err := sv.update(m.f, p, hash); err != nil {
 			return err
 		}
 		st.Updated++
 		return nil
-	case !errors.Is(err, sql.ErrNoRows):
-		return fmt.Errorf("find by key: %w", err)
 	}
 
 	// Another source's post with the same link?
 	if p.Link != "" {
-		err = w.byLink.QueryRowContext(ctx, p.Link, sv.source).Scan(&f.rid, &f.id, &f.hash, &f.published, &f.updated)
-		if err == nil {
+		f, ok, err := sv.findByLink(i, p)
+		if err != nil {
+			return err
+		}
+		if ok {
 			st.New++
 			return sv.credit(f.rid, f.id, p.Key, hash, f.published)
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("find by link: %w", err)
 		}
 	}
 
@@ -171,6 +180,7 @@ func (sv *saver) save(p *storage.Post, st *storage.SaveStats) error {
 	} else if n == 0 {
 		// The ID exists: this source carried the key before (its credit
 		// was removed since). Credit it again.
+		var f found
 		if err := w.byID.QueryRowContext(ctx, id).Scan(&f.rid, &f.id, &f.hash, &f.published, &f.updated); err != nil {
 			return fmt.Errorf("find by id: %w", err)
 		}
@@ -215,6 +225,10 @@ func (sv *saver) credit(rid int64, id, key, hash string, published int64) error 
 	if _, err := w.insertCredit.ExecContext(ctx, rid, id, sv.source, key, hash, published); err != nil {
 		return fmt.Errorf("credit: %w", err)
 	}
+	if sv.credited == nil {
+		sv.credited = make(map[int64]bool)
+	}
+	sv.credited[rid] = true
 	return nil
 }
 

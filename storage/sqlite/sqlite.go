@@ -36,6 +36,8 @@ type Store struct {
 	ix    *indexer // background search indexing; nil for an old schema
 	ckpt  *worker  // background WAL checkpoints (checkpoint.go); nil for an old schema
 
+	onePostLookups bool // SavePoll without batch lookups (tests)
+
 	counts postCounts // Sources' post counts, per version
 	saves  saveQueue  // SavePoll calls waiting for the writer (group.go)
 }
@@ -51,6 +53,8 @@ type options struct {
 	busyTimeout time.Duration
 	log         *slog.Logger
 	migrations  int // apply only the first n migrations; 0: all (tests)
+
+	onePostLookups bool // no batch lookups (tests)
 }
 
 // WithNow sets the clock used for first-seen and updated times and for
@@ -81,7 +85,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("sqlite: empty database path")
 	}
-	s := &Store{path: path, now: o.now}
+	s := &Store{path: path, now: o.now, onePostLookups: o.onePostLookups}
 
 	var err error
 	s.write, err = openDB(ctx, path, o.busyTimeout, "immediate", writeCacheKiB)
@@ -250,3 +254,8 @@ func fromNano(ns int64) time.Time {
 // withMigrations stops the schema at version n, to test migrations from
 // older databases. A store opened so can only sync sources and read.
 func withMigrations(n int) Option { return func(o *options) { o.migrations = n } }
+
+// withOnePostLookups makes SavePoll look up each post with its own queries,
+// without the batch lookups of prefetch.go: the reference its tests compare
+// them with.
+func withOnePostLookups() Option { return func(o *options) { o.onePostLookups = true } }

@@ -14,6 +14,8 @@ type writeStmts struct {
 	sourceInfo   *sql.Stmt
 	byKey        *sql.Stmt
 	byLink       *sql.Stmt
+	byKeys       *sql.Stmt
+	byLinks      *sql.Stmt
 	byID         *sql.Stmt
 	insertPost   *sql.Stmt
 	updatePost   *sql.Stmt
@@ -48,6 +50,23 @@ func (w *writeStmts) statements() []struct {
 			WHERE p.link = ?1 AND p.link <> ''
 			  AND NOT EXISTS (SELECT 1 FROM post_sources ps WHERE ps.post_rid = p.rid AND ps.source = ?2)
 			ORDER BY p.rid LIMIT 1`},
+		// byKey and byLink for many keys or links at once (prefetch.go):
+		// ?1 is a JSON array of them, and each row starts with the index in
+		// it of the key or link it answers. A key may have both a credit
+		// and a tombstone; byKey takes the credit.
+		{&w.byKeys, `SELECT j.key, p.rid, p.id, p.hash, p.published, p.updated, ps.hash, 0
+			FROM json_each(?1) j CROSS JOIN post_sources ps CROSS JOIN posts p
+			WHERE ps.source = ?2 AND ps.key = j.value AND p.rid = ps.post_rid
+			UNION ALL
+			SELECT j.key, 0, '', '', 0, 0, '', 1
+			FROM json_each(?1) j CROSS JOIN tombstones t
+			WHERE t.source = ?2 AND t.key = j.value`},
+		{&w.byLinks, `SELECT j.key, p.rid, p.id, p.hash, p.published, p.updated
+			FROM json_each(?1) j CROSS JOIN posts p
+			WHERE p.rid = (SELECT q.rid FROM posts q
+				WHERE q.link = j.value AND q.link <> ''
+				  AND NOT EXISTS (SELECT 1 FROM post_sources ps WHERE ps.post_rid = q.rid AND ps.source = ?2)
+				ORDER BY q.rid LIMIT 1)`},
 		{&w.byID, `SELECT p.rid, p.id, p.hash, p.published, p.updated FROM posts p WHERE p.id = ?`},
 		{&w.insertPost, `INSERT INTO posts
 			(id, key, guid, link, title, content, summary, author, image, enclosures, published, updated, first_seen, hash)
