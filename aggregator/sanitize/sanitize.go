@@ -189,6 +189,9 @@ func resolve(raw string, base *url.URL, dataOK bool) (string, bool) {
 	if raw == "" {
 		return "", false
 	}
+	if v, ok := resolvePlain(raw, base); ok {
+		return v, true
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "", false
@@ -232,4 +235,76 @@ func srcset(v string, base *url.URL) string {
 		out = append(out, u)
 	}
 	return strings.Join(out, ", ")
+}
+
+// resolvePlain is resolve's shortcut for the URLs most articles are made
+// of: an absolute http(s) URL, or a path from the root against an http(s)
+// base, made of characters that url.Parse and URL.String leave as they are
+// and without dot segments or doubled slashes that resolving would clean.
+// For those it returns what resolve would (FuzzResolvePlain checks) without
+// parsing and reassembling them; ok is false for everything else.
+func resolvePlain(raw string, base *url.URL) (string, bool) {
+	switch {
+	case strings.HasPrefix(raw, "https://"), strings.HasPrefix(raw, "http://"):
+		rest := raw[strings.Index(raw, "//")+2:]
+		host, path, _ := strings.Cut(rest, "/")
+		if host == "" || !plainHost(host) || !plainPath(path) {
+			return "", false
+		}
+		return raw, true
+	case len(raw) > 1 && raw[0] == '/' && raw[1] != '/' && base != nil:
+		if base.User != nil || base.Opaque != "" || base.Host == "" || !plainHost(base.Host) ||
+			(base.Scheme != "https" && base.Scheme != "http") || !plainPath(raw[1:]) {
+			return "", false
+		}
+		return base.Scheme + "://" + base.Host + raw, true
+	}
+	return "", false
+}
+
+// plainHost reports whether a host is letters, digits, dots and hyphens,
+// perhaps with a numeric port.
+func plainHost(h string) bool {
+	name, port, _ := strings.Cut(h, ":")
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(isLetter(c) || '0' <= c && c <= '9' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	for i := 0; i < len(port); i++ {
+		if port[i] < '0' || port[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// plainPath reports whether p (what follows a path's first slash) is
+// unreserved characters and slashes, with no empty, "." or ".." segment
+// but perhaps the last one empty.
+func plainPath(p string) bool {
+	seg := 0 // length of the current segment
+	dots := 0
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		switch {
+		case c == '/':
+			if seg == 0 || dots == seg {
+				return false // "//", "/./" or "/../"
+			}
+			seg, dots = 0, 0
+			continue
+		case c == '.':
+			dots++
+		case isLetter(c) || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '~':
+		default:
+			return false
+		}
+		seg++
+	}
+	return seg == 0 || dots != seg
 }
