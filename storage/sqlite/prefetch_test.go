@@ -182,3 +182,37 @@ func dumpTables(t *testing.T, s *Store) string {
 	}
 	return b.String()
 }
+
+// TestLookupPlansUseIndexes: the batch lookups walk the array they are given
+// and find each key or link through an index, whatever the store holds.
+func TestLookupPlansUseIndexes(t *testing.T) {
+	ctx := context.Background()
+	s := MustOpen(t)
+	var w writeStmts
+	for _, st := range w.statements() {
+		if st.dst != &w.byKeys && st.dst != &w.byLinks {
+			continue
+		}
+		rows, err := s.read.QueryContext(ctx, "EXPLAIN QUERY PLAN "+st.sql, `["k"]`, "s")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, notused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		for _, line := range plan {
+			if strings.Contains(line, "TEMP B-TREE") ||
+				strings.HasPrefix(line, "SCAN") && !strings.HasPrefix(line, "SCAN j VIRTUAL TABLE") {
+				t.Errorf("plan of %s\nscans a table:\n%s", st.sql, strings.Join(plan, "\n"))
+				break
+			}
+		}
+	}
+}
