@@ -122,13 +122,16 @@ func (a *Aggregator) pollSource(ctx context.Context, src Source, st storage.Sour
 }
 
 // pendingSaves is how many SavePoll calls Poll lets wait for the writer,
-// with their posts in memory, while its workers go on: three quarters as
-// many as workers. More waiting calls make bigger batches, which rewrite
-// the random-keyed index pages less often; in bench/ingest (8 workers, same
-// machine, runs alternated) 4 took 7.4-8.0 s at 58-60 MB peak RSS, 8 took
-// 6.4-6.9 s at 62 MB, 12 took 6.4-6.8 s at 64-66 MB (the target is under
-// 64 MiB), and 24 took 70 MB.
-func pendingSaves(workers int) int { return max(1, workers*3/4) }
+// with their posts in memory, while its workers go on: one and a half times
+// as many as workers. More waiting calls make bigger batches, which rewrite
+// the random-keyed index pages less often, and the store now waits for a
+// batch of several sources to gather when calls come in faster than it
+// commits them (storage/sqlite/group.go), which needs room for them: in
+// bench/ingest (8 workers) 6 waiting calls and no gathering took 4.7 s and
+// 169 commits, 12 with gathering 4.4 s and 67 commits, at 59 MiB peak RSS
+// either way (under the 64 MiB target; before the GC floor, 12 waiting
+// calls without gathering peaked at 64-66 MiB).
+func pendingSaves(workers int) int { return max(1, workers*3/2) }
 
 // polled is a source fetched and processed, waiting to be stored.
 type polled struct {

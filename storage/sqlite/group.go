@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/refeed/refeed/storage"
 )
@@ -25,6 +26,21 @@ const (
 	maxBatchPosts    = 4000 // posts per transaction, beyond the first request
 )
 
+// Gathering. Taking only what is queued made small batches even under a
+// steady stream of calls: in bench/ingest's first poll (500 sources of 50
+// posts) a commit took 6 ms, in which one or two more sources arrived, so
+// 169 commits held 1-6 sources each and together took 1.7 s of the writer's
+// 4.5. So a call that had to wait for a batch (calls are coming faster than
+// the writer takes them one at a time) gathers before it leads: it waits up
+// to maxLinger for the queue to hold minBatchPosts posts. There, 67 commits
+// of about 8 sources took 1.1 s; write syscalls fell from 178k to 134k and
+// the poll took 4.4 instead of 4.7 s (four alternated pairs). A lone caller
+// never waits, since nobody was ahead of it.
+const (
+	minBatchPosts = 400
+	maxLinger     = 20 * time.Millisecond
+)
+
 // saveReq is one SavePoll call waiting for, or in, a batch.
 type saveReq struct {
 	ctx    context.Context
@@ -43,6 +59,14 @@ type saveQueue struct {
 	mu      sync.Mutex
 	queue   []*saveReq
 	leading bool
+	arrived chan struct{} // a request joined the queue (buffered 1)
+	stats   batchStats
+}
+
+// batchStats counts what the queue did, for tests.
+type batchStats struct {
+	commits  int // batches run
+	gathered int // batches whose leader gathered first
 }
 
 // SavePoll stores a source's posts and its new poll state in one
@@ -61,12 +85,22 @@ func (s *Store) SavePoll(ctx context.Context, source string, state storage.Sourc
 	q.queue = append(q.queue, r)
 	lead := !q.leading
 	q.leading = true
+	if q.arrived == nil {
+		q.arrived = make(chan struct{}, 1)
+	}
+	arrived := q.arrived
 	q.mu.Unlock()
+	select {
+	case arrived <- struct{}{}:
+	default:
+	}
+	busy := false // waited for a batch: calls come faster than one at a time
 	if !lead {
 		lead = <-r.wake
+		busy = true
 	}
 	if lead {
-		s.leadBatch(r)
+		s.leadBatch(r, busy)
 	}
 	if r.err != nil {
 		return storage.SaveStats{}, fmt.Errorf("sqlite: save poll of %q: %w", source, r.err)
@@ -75,10 +109,18 @@ func (s *Store) SavePoll(ctx context.Context, source string, state storage.Sourc
 }
 
 // leadBatch takes a batch from the head of the queue (me first), commits
-// it, wakes its requests and hands the lead on.
-func (s *Store) leadBatch(me *saveReq) {
+// it, wakes its requests and hands the lead on. If me had to wait for the
+// batch before, it gathers first.
+func (s *Store) leadBatch(me *saveReq, gather bool) {
 	q := &s.saves
+	if gather {
+		s.gather(me.ctx)
+	}
 	q.mu.Lock()
+	q.stats.commits++
+	if gather {
+		q.stats.gathered++
+	}
 	n, posts := 0, 0
 	for n < len(q.queue) && n < maxBatchRequests && (n == 0 || posts+len(q.queue[n].posts) <= maxBatchPosts) {
 		posts += len(q.queue[n].posts)
@@ -107,6 +149,33 @@ func (s *Store) leadBatch(me *saveReq) {
 	}
 	if next != nil {
 		next.wake <- true
+	}
+}
+
+// gather waits until the queue holds minBatchPosts posts, at most
+// maxLinger or until ctx is done.
+func (s *Store) gather(ctx context.Context) {
+	q := &s.saves
+	timer := time.NewTimer(maxLinger)
+	defer timer.Stop()
+	for {
+		q.mu.Lock()
+		posts := 0
+		for _, r := range q.queue {
+			posts += len(r.posts)
+		}
+		arrived := q.arrived
+		q.mu.Unlock()
+		if posts >= minBatchPosts {
+			return
+		}
+		select {
+		case <-arrived:
+		case <-timer.C:
+			return
+		case <-ctx.Done():
+			return
+		}
 	}
 }
 

@@ -152,3 +152,77 @@ func TestGroupCommitManyWriters(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupCommitGathering checks when a batch's leader waits for more
+// calls: never for calls made one after another (nobody was ahead of them),
+// and under many concurrent callers, so that they share fewer, bigger
+// commits.
+func TestGroupCommitGathering(t *testing.T) {
+	ctx := context.Background()
+	const writers, polls, perPoll = 8, 6, 50
+	setup := func(t *testing.T) *Store {
+		s := MustOpen(t)
+		var cfg []storage.SourceConfig
+		for i := range writers {
+			cfg = append(cfg, storage.SourceConfig{Name: fmt.Sprint("s", i), URL: "https://example.org/", Category: "c"})
+		}
+		if err := s.SyncSources(ctx, cfg); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	save := func(t *testing.T, s *Store, src string, p int) {
+		posts := make([]storage.Post, perPoll)
+		for k := range posts {
+			n := p*perPoll + k
+			posts[k] = storage.Post{Key: fmt.Sprint("guid:", n), Title: fmt.Sprint(src, " ", n), Content: "<p>x</p>",
+				Published: time.Unix(1700000000+int64(n), 0)}
+		}
+		if st, err := s.SavePoll(ctx, src, storage.SourceState{Status: storage.StatusOK}, posts); err != nil || st.New != perPoll {
+			t.Errorf("%s poll %d: %+v, %v", src, p, st, err)
+		}
+	}
+	stats := func(s *Store) batchStats {
+		s.saves.mu.Lock()
+		defer s.saves.mu.Unlock()
+		return s.saves.stats
+	}
+
+	t.Run("one at a time", func(t *testing.T) {
+		s := setup(t)
+		for w := range writers {
+			for p := range polls {
+				save(t, s, fmt.Sprint("s", w), p)
+			}
+		}
+		if st := stats(s); st.commits != writers*polls || st.gathered != 0 {
+			t.Errorf("%+v: want %d commits, none gathered", st, writers*polls)
+		}
+	})
+	t.Run("concurrent", func(t *testing.T) {
+		s := setup(t)
+		var wg sync.WaitGroup
+		for w := range writers {
+			wg.Go(func() {
+				for p := range polls {
+					save(t, s, fmt.Sprint("s", w), p)
+				}
+			})
+		}
+		wg.Wait()
+		st := stats(s)
+		t.Logf("%d calls: %+v", writers*polls, st)
+		if st.gathered == 0 || st.commits > writers*polls/2 {
+			t.Errorf("%+v: want gathering and at most %d commits for %d calls", st, writers*polls/2, writers*polls)
+		}
+		srcs, err := s.Sources(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, src := range srcs {
+			if src.Posts != polls*perPoll {
+				t.Errorf("%s: %d posts, want %d", src.Name, src.Posts, polls*perPoll)
+			}
+		}
+	})
+}
