@@ -29,7 +29,7 @@ import (
 )
 
 // gcFloor is cmd/refeed's.
-const gcFloor = 28 << 20
+const gcFloor = 36 << 20
 
 func main() {
 	cfgPath := flag.String("c", "config.toml", "config file")
