@@ -32,8 +32,11 @@ const (
 // 169 commits held 1-6 sources each and together took 1.7 s of the writer's
 // 4.5. So a call that had to wait for a batch (calls are coming faster than
 // the writer takes them one at a time) gathers before it leads: it waits up
-// to maxLinger for the queue to hold minBatchPosts posts or gatherRequests
-// calls (polls answered 304 bring no posts, only their state). There, 67 commits
+// to maxLinger for the queue to hold minBatchPosts posts, or gatherRequests
+// calls (polls answered 304 bring no posts, only their state), or as many
+// calls as were ever in SavePoll at once since the writer was last idle (a
+// poller with fewer workers can never queue more: without this bound, two
+// workers answered 304 would wait out the linger on every batch). There, 67 commits
 // of about 8 sources took 1.1 s; write syscalls fell from 178k to 134k and
 // the poll took 4.4 instead of 4.7 s (four alternated pairs). A lone caller
 // never waits, since nobody was ahead of it.
@@ -58,17 +61,26 @@ type saveReq struct {
 // a batch) at a time; when it is done it hands the lead to the oldest
 // waiting call, so no caller runs batches for others for long.
 type saveQueue struct {
-	mu      sync.Mutex
-	queue   []*saveReq
-	leading bool
-	arrived chan struct{} // a request joined the queue (buffered 1)
-	stats   batchStats
+	mu       sync.Mutex
+	queue    []*saveReq
+	leading  bool
+	arrived  chan struct{} // a request joined the queue (buffered 1)
+	inflight int           // calls in SavePoll now
+	peak     int           // most calls in SavePoll at once since the writer was last idle
+	stats    batchStats
 }
 
 // batchStats counts what the queue did, for tests.
 type batchStats struct {
 	commits  int // batches run
 	gathered int // batches whose leader gathered first
+	full     int // gatherings that ended because everyone seen at once was queued
+}
+
+// gathered reports whether a leader has gathered enough: posts posts in
+// calls calls queued, when at most peak calls have been in SavePoll at once.
+func gatheredEnough(posts, calls, peak int) bool {
+	return posts >= minBatchPosts || calls >= min(gatherRequests, peak)
 }
 
 // SavePoll stores a source's posts and its new poll state in one
@@ -85,6 +97,8 @@ func (s *Store) SavePoll(ctx context.Context, source string, state storage.Sourc
 	q := &s.saves
 	q.mu.Lock()
 	q.queue = append(q.queue, r)
+	q.inflight++
+	q.peak = max(q.peak, q.inflight)
 	lead := !q.leading
 	q.leading = true
 	if q.arrived == nil {
@@ -104,6 +118,9 @@ func (s *Store) SavePoll(ctx context.Context, source string, state storage.Sourc
 	if lead {
 		s.leadBatch(r, busy)
 	}
+	q.mu.Lock()
+	q.inflight--
+	q.mu.Unlock()
 	if r.err != nil {
 		return storage.SaveStats{}, fmt.Errorf("sqlite: save poll of %q: %w", source, r.err)
 	}
@@ -142,6 +159,7 @@ func (s *Store) leadBatch(me *saveReq, gather bool) {
 	} else {
 		q.leading = false
 		q.queue = nil // let the backing array go
+		q.peak = q.inflight
 	}
 	q.mu.Unlock()
 	for _, r := range batch {
@@ -154,21 +172,24 @@ func (s *Store) leadBatch(me *saveReq, gather bool) {
 	}
 }
 
-// gather waits until the queue holds minBatchPosts posts or gatherRequests
-// calls, at most maxLinger or until ctx is done.
+// gather waits until the queue holds enough (gatheredEnough), at most
+// maxLinger or until ctx is done.
 func (s *Store) gather(ctx context.Context) {
 	q := &s.saves
 	timer := time.NewTimer(maxLinger)
 	defer timer.Stop()
 	for {
 		q.mu.Lock()
-		posts, calls := 0, len(q.queue)
+		posts, calls, peak := 0, len(q.queue), q.peak
 		for _, r := range q.queue {
 			posts += len(r.posts)
 		}
 		arrived := q.arrived
+		if posts < minBatchPosts && calls < gatherRequests && calls >= peak {
+			q.stats.full++
+		}
 		q.mu.Unlock()
-		if posts >= minBatchPosts || calls >= gatherRequests {
+		if gatheredEnough(posts, calls, peak) {
 			return
 		}
 		select {

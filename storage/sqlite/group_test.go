@@ -226,3 +226,71 @@ func TestGroupCommitGathering(t *testing.T) {
 		}
 	})
 }
+
+func TestGatheredEnough(t *testing.T) {
+	tests := []struct {
+		posts, calls, peak int
+		want               bool
+	}{
+		{0, 1, 1, true},                    // a lone caller: nobody else to wait for
+		{50, 2, 12, false},                 // more callers were seen at once: wait
+		{50, 3, 3, true},                   // everyone seen at once is queued
+		{0, 3, 3, true},                    // polls answered 304, three workers
+		{0, gatherRequests, 12, true},      // enough calls
+		{0, gatherRequests - 1, 12, false}, // not yet
+		{minBatchPosts, 2, 12, true},       // enough posts
+		{minBatchPosts - 1, 7, 12, false},  // not yet
+		{0, gatherRequests, gatherRequests, true},
+	}
+	for _, tt := range tests {
+		if got := gatheredEnough(tt.posts, tt.calls, tt.peak); got != tt.want {
+			t.Errorf("gatheredEnough(%d posts, %d calls, peak %d) = %v, want %v", tt.posts, tt.calls, tt.peak, got, tt.want)
+		}
+	}
+}
+
+// TestGroupCommitFewCallers saves poll states (no posts, as for 304s) from
+// three goroutines: a batch's leader stops gathering once all three are
+// queued instead of waiting for more calls than there are callers.
+func TestGroupCommitFewCallers(t *testing.T) {
+	ctx := context.Background()
+	s := MustOpen(t)
+	const writers, polls = 3, 40
+	var cfg []storage.SourceConfig
+	for i := range writers {
+		cfg = append(cfg, storage.SourceConfig{Name: fmt.Sprint("s", i), URL: "https://example.org/", Category: "c"})
+	}
+	if err := s.SyncSources(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for p := range polls {
+				if _, err := s.SavePoll(ctx, fmt.Sprint("s", w), storage.SourceState{Status: storage.StatusNotModified, ETag: fmt.Sprint(p)}, nil); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	s.saves.mu.Lock()
+	st, inflight := s.saves.stats, s.saves.inflight
+	s.saves.mu.Unlock()
+	t.Logf("%d calls: %+v", writers*polls, st)
+	if st.gathered > 0 && st.full == 0 {
+		t.Errorf("%+v: leaders gathered but never stopped for having every caller queued", st)
+	}
+	if inflight != 0 {
+		t.Errorf("%d calls still counted in flight", inflight)
+	}
+	srcs, err := s.Sources(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range srcs {
+		if src.State.ETag != fmt.Sprint(polls-1) {
+			t.Errorf("%s: etag %q, want %q", src.Name, src.State.ETag, fmt.Sprint(polls-1))
+		}
+	}
+}
