@@ -192,6 +192,14 @@ func resolve(raw string, base *url.URL, dataOK bool) (string, bool) {
 	if v, ok := resolvePlain(raw, base); ok {
 		return v, true
 	}
+	return resolveParsed(raw, base, dataOK)
+}
+
+// resolveParsed is resolve by parsing raw and, when it is relative,
+// resolving it against base: what resolve does for the URLs resolvePlain
+// does not know, and the reference FuzzResolvePlain checks that against.
+// raw is trimmed and not empty.
+func resolveParsed(raw string, base *url.URL, dataOK bool) (string, bool) {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "", false
