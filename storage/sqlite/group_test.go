@@ -18,14 +18,7 @@ import (
 // even their poll state, while the others store everything.
 func TestGroupCommitIsolatesFailures(t *testing.T) {
 	ctx := context.Background()
-	s := MustOpen(t)
-	var cfg []storage.SourceConfig
-	for i := range 6 {
-		cfg = append(cfg, storage.SourceConfig{Name: fmt.Sprint("s", i), URL: "https://example.org/", Category: "c", Tags: []string{"t"}})
-	}
-	if err := s.SyncSources(ctx, cfg); err != nil {
-		t.Fatal(err)
-	}
+	s := storeWithSources(t, 6, "t")
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
 
@@ -114,27 +107,14 @@ var errAny = errors.New("any error")
 // that every post is stored and every call reported its own stats.
 func TestGroupCommitManyWriters(t *testing.T) {
 	ctx := context.Background()
-	s := MustOpen(t)
 	const writers, polls, perPoll = 8, 10, 5
-	var cfg []storage.SourceConfig
-	for i := range writers {
-		cfg = append(cfg, storage.SourceConfig{Name: fmt.Sprint("s", i), URL: "https://example.org/", Category: "c"})
-	}
-	if err := s.SyncSources(ctx, cfg); err != nil {
-		t.Fatal(err)
-	}
+	s := storeWithSources(t, writers)
 	var wg sync.WaitGroup
 	for w := range writers {
 		wg.Go(func() {
 			src := fmt.Sprint("s", w)
 			for p := range polls {
-				posts := make([]storage.Post, perPoll)
-				for k := range posts {
-					n := p*perPoll + k
-					posts[k] = storage.Post{Key: fmt.Sprint("guid:", n), Title: fmt.Sprint(src, " ", n), Content: "<p>x</p>",
-						Published: time.Unix(1700000000+int64(n), 0)}
-				}
-				st, err := s.SavePoll(ctx, src, storage.SourceState{Status: storage.StatusOK, ETag: fmt.Sprint(p)}, posts)
+				st, err := s.SavePoll(ctx, src, storage.SourceState{Status: storage.StatusOK, ETag: fmt.Sprint(p)}, pollPosts(src, p, perPoll))
 				if err != nil || st.New != perPoll {
 					t.Errorf("%s poll %d: %+v, %v", src, p, st, err)
 				}
@@ -160,32 +140,11 @@ func TestGroupCommitManyWriters(t *testing.T) {
 func TestGroupCommitGathering(t *testing.T) {
 	ctx := context.Background()
 	const writers, polls, perPoll = 8, 6, 50
-	setup := func(t *testing.T) *Store {
-		s := MustOpen(t)
-		var cfg []storage.SourceConfig
-		for i := range writers {
-			cfg = append(cfg, storage.SourceConfig{Name: fmt.Sprint("s", i), URL: "https://example.org/", Category: "c"})
-		}
-		if err := s.SyncSources(ctx, cfg); err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
+	setup := func(t *testing.T) *Store { return storeWithSources(t, writers) }
 	save := func(t *testing.T, s *Store, src string, p int) {
-		posts := make([]storage.Post, perPoll)
-		for k := range posts {
-			n := p*perPoll + k
-			posts[k] = storage.Post{Key: fmt.Sprint("guid:", n), Title: fmt.Sprint(src, " ", n), Content: "<p>x</p>",
-				Published: time.Unix(1700000000+int64(n), 0)}
-		}
-		if st, err := s.SavePoll(ctx, src, storage.SourceState{Status: storage.StatusOK}, posts); err != nil || st.New != perPoll {
+		if st, err := s.SavePoll(ctx, src, storage.SourceState{Status: storage.StatusOK}, pollPosts(src, p, perPoll)); err != nil || st.New != perPoll {
 			t.Errorf("%s poll %d: %+v, %v", src, p, st, err)
 		}
-	}
-	stats := func(s *Store) batchStats {
-		s.saves.mu.Lock()
-		defer s.saves.mu.Unlock()
-		return s.saves.stats
 	}
 
 	t.Run("one at a time", func(t *testing.T) {
@@ -195,7 +154,7 @@ func TestGroupCommitGathering(t *testing.T) {
 				save(t, s, fmt.Sprint("s", w), p)
 			}
 		}
-		if st := stats(s); st.commits != writers*polls || st.gathered != 0 {
+		if st := queueStats(s); st.commits != writers*polls || st.gathered != 0 {
 			t.Errorf("%+v: want %d commits, none gathered", st, writers*polls)
 		}
 	})
@@ -210,7 +169,7 @@ func TestGroupCommitGathering(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		st := stats(s)
+		st := queueStats(s)
 		t.Logf("%d calls: %+v", writers*polls, st)
 		if st.gathered == 0 || st.commits > writers*polls/2 {
 			t.Errorf("%+v: want gathering and at most %d commits for %d calls", st, writers*polls/2, writers*polls)
@@ -254,15 +213,8 @@ func TestGatheredEnough(t *testing.T) {
 // queued instead of waiting for more calls than there are callers.
 func TestGroupCommitFewCallers(t *testing.T) {
 	ctx := context.Background()
-	s := MustOpen(t)
 	const writers, polls = 3, 40
-	var cfg []storage.SourceConfig
-	for i := range writers {
-		cfg = append(cfg, storage.SourceConfig{Name: fmt.Sprint("s", i), URL: "https://example.org/", Category: "c"})
-	}
-	if err := s.SyncSources(ctx, cfg); err != nil {
-		t.Fatal(err)
-	}
+	s := storeWithSources(t, writers)
 	var wg sync.WaitGroup
 	for w := range writers {
 		wg.Go(func() {
@@ -274,8 +226,9 @@ func TestGroupCommitFewCallers(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	st := queueStats(s)
 	s.saves.mu.Lock()
-	st, inflight := s.saves.stats, s.saves.inflight
+	inflight := s.saves.inflight
 	s.saves.mu.Unlock()
 	t.Logf("%d calls: %+v", writers*polls, st)
 	if st.gathered > 0 && st.full == 0 {
@@ -293,4 +246,36 @@ func TestGroupCommitFewCallers(t *testing.T) {
 			t.Errorf("%s: etag %q, want %q", src.Name, src.State.ETag, fmt.Sprint(polls-1))
 		}
 	}
+}
+
+// storeWithSources opens a store with sources s0..s(n-1) in category c.
+func storeWithSources(t *testing.T, n int, tags ...string) *Store {
+	t.Helper()
+	s := MustOpen(t)
+	var cfg []storage.SourceConfig
+	for i := range n {
+		cfg = append(cfg, storage.SourceConfig{Name: fmt.Sprint("s", i), URL: "https://example.org/", Category: "c", Tags: tags})
+	}
+	if err := s.SyncSources(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// pollPosts is poll number p of src: perPoll new posts.
+func pollPosts(src string, p, perPoll int) []storage.Post {
+	posts := make([]storage.Post, perPoll)
+	for k := range posts {
+		n := p*perPoll + k
+		posts[k] = storage.Post{Key: fmt.Sprint("guid:", n), Title: fmt.Sprint(src, " ", n), Content: "<p>x</p>",
+			Published: time.Unix(1700000000+int64(n), 0)}
+	}
+	return posts
+}
+
+// queueStats returns what s's save queue counted.
+func queueStats(s *Store) batchStats {
+	s.saves.mu.Lock()
+	defer s.saves.mu.Unlock()
+	return s.saves.stats
 }

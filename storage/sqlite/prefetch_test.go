@@ -193,20 +193,7 @@ func TestLookupPlansUseIndexes(t *testing.T) {
 		if st.dst != &w.byKeys && st.dst != &w.byLinks {
 			continue
 		}
-		rows, err := s.read.QueryContext(ctx, "EXPLAIN QUERY PLAN "+st.sql, `["k"]`, "s")
-		if err != nil {
-			t.Fatal(err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, notused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
+		plan := queryPlan(ctx, t, s, st.sql, `["k"]`, "s")
 		for _, line := range plan {
 			if strings.Contains(line, "TEMP B-TREE") ||
 				strings.HasPrefix(line, "SCAN") && !strings.HasPrefix(line, "SCAN j VIRTUAL TABLE") {

@@ -103,20 +103,7 @@ func TestQueryPlansUseIndexes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rows, err := s.read.QueryContext(ctx, "EXPLAIN QUERY PLAN "+query, args...)
-		if err != nil {
-			t.Fatalf("%+v: %v", q, err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, notused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
+		plan := queryPlan(ctx, t, s, query, args...)
 		text := strings.Join(plan, "\n")
 		bad := strings.Contains(text, "TEMP B-TREE")
 		for _, line := range plan {
@@ -233,4 +220,27 @@ func mustOpenAt(tb testing.TB, path string) *Store {
 	}
 	tb.Cleanup(func() { s.Close() })
 	return s
+}
+
+// queryPlan returns the detail lines of EXPLAIN QUERY PLAN for query.
+func queryPlan(ctx context.Context, t *testing.T, s *Store, query string, args ...any) []string {
+	t.Helper()
+	rows, err := s.read.QueryContext(ctx, "EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		t.Fatalf("explain %s: %v", query, err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return plan
 }
