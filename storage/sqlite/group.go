@@ -64,7 +64,7 @@ type saveQueue struct {
 	mu       sync.Mutex
 	queue    []*saveReq
 	leading  bool
-	arrived  chan struct{} // a request joined the queue (buffered 1)
+	arrived  chan struct{} // a request joined the queue (buffered 1; set by Open, never changed)
 	inflight int           // calls in SavePoll now
 	peak     int           // most calls in SavePoll at once since the writer was last idle
 	stats    batchStats
@@ -101,13 +101,9 @@ func (s *Store) SavePoll(ctx context.Context, source string, state storage.Sourc
 	q.peak = max(q.peak, q.inflight)
 	lead := !q.leading
 	q.leading = true
-	if q.arrived == nil {
-		q.arrived = make(chan struct{}, 1)
-	}
-	arrived := q.arrived
 	q.mu.Unlock()
 	select {
-	case arrived <- struct{}{}:
+	case q.arrived <- struct{}{}:
 	default:
 	}
 	busy := false // waited for a batch: calls come faster than one at a time
@@ -184,7 +180,6 @@ func (s *Store) gather(ctx context.Context) {
 		for _, r := range q.queue {
 			posts += len(r.posts)
 		}
-		arrived := q.arrived
 		if posts < minBatchPosts && calls < gatherRequests && calls >= peak {
 			q.stats.full++
 		}
@@ -193,7 +188,7 @@ func (s *Store) gather(ctx context.Context) {
 			return
 		}
 		select {
-		case <-arrived:
+		case <-q.arrived:
 		case <-timer.C:
 			return
 		case <-ctx.Done():

@@ -85,7 +85,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("sqlite: empty database path")
 	}
-	s := &Store{path: path, now: o.now, onePostLookups: o.onePostLookups}
+	s := &Store{path: path, now: o.now, onePostLookups: o.onePostLookups,
+		saves: saveQueue{arrived: make(chan struct{}, 1)}}
 
 	var err error
 	s.write, err = openDB(ctx, path, o.busyTimeout, "immediate", writeCacheKiB)
