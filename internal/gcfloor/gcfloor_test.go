@@ -27,6 +27,9 @@ func TestLimit(t *testing.T) {
 	}
 }
 
+// gcDefault is Go's default GOGC.
+const gcDefault = 100
+
 var (
 	sink []byte
 	keep [][]byte
@@ -93,4 +96,31 @@ func TestStartFollowsABigHeap(t *testing.T) {
 	if n > 16 {
 		t.Errorf("%d collections: the limit did not follow the live heap", n)
 	}
+}
+
+// TestStartUnlessSet checks that GOGC or GOMEMLIMIT in the environment
+// leaves the collector alone.
+func TestStartUnlessSet(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(gcDefault))
+	for _, env := range []string{"GOGC", "GOMEMLIMIT"} {
+		t.Run(env, func(t *testing.T) {
+			t.Setenv(env, "100")
+			if tu := StartUnlessSet(Default); tu != nil {
+				tu.Stop()
+				t.Errorf("StartUnlessSet with %s set: started", env)
+			}
+			if got := debug.SetGCPercent(gcDefault); got != gcDefault {
+				t.Errorf("GOGC = %d, want %d untouched", got, gcDefault)
+			}
+		})
+	}
+	t.Run("neither", func(t *testing.T) {
+		t.Setenv("GOGC", "")
+		t.Setenv("GOMEMLIMIT", "")
+		tu := StartUnlessSet(Default)
+		if tu == nil {
+			t.Fatal("StartUnlessSet with neither set: not started")
+		}
+		tu.Stop()
+	})
 }

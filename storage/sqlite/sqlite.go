@@ -125,7 +125,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 // index segments) and needs little more than the indexes' upper levels: 8 MB
 // instead of 16 cut the peak RSS of a 25,000-post first poll (bench/ingest)
 // from 73 to 58 MiB at no measurable cost in time, and 4 MB instead of 8 cut
-// it by 4 MiB more, which the GC floor (cmd/refeed) spends better: 4 MB with
+// it by 4 MiB more, which the GC floor (gcfloor.Default) spends better: 4 MB with
 // a 36 MiB floor polled in 3.99 s (median of 5) at the same 59 MiB as 8 MB
 // with 28 MiB in 4.18 s; 2 MB was slower (4.20 s at 36 MiB). Readers keep
 // more, for serving.

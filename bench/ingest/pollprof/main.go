@@ -28,9 +28,6 @@ import (
 	"github.com/refeed/refeed/storage/sqlite"
 )
 
-// gcFloor is cmd/refeed's.
-const gcFloor = 36 << 20
-
 func main() {
 	cfgPath := flag.String("c", "config.toml", "config file")
 	cpu := flag.String("cpuprofile", "", "write a CPU profile to this file")
@@ -39,9 +36,7 @@ func main() {
 	heapAt := flag.Duration("heapat", 0, "with -memprofile: write the in-use heap this long into the poll instead of the allocations after it")
 	traceOut := flag.String("trace", "", "write an execution trace of the poll to this file (go tool trace -pprof=sched)")
 	flag.Parse()
-	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {
-		gcfloor.Start(gcFloor) // as refeed does (cmd/refeed/main.go)
-	}
+	gcfloor.StartUnlessSet(gcfloor.Default) // as refeed does (cmd/refeed/main.go)
 	if err := run(context.Background(), *cfgPath, *cpu, *mem, *traceOut, *heapAt, *force); err != nil {
 		fmt.Fprintln(os.Stderr, "pollprof:", err)
 		os.Exit(1)
