@@ -15,6 +15,13 @@ var (
 	ErrNotFound = errors.New("storage: not found")
 	// ErrBadCursor is returned when a paging cursor cannot be decoded.
 	ErrBadCursor = errors.New("storage: bad cursor")
+	// ErrLeaseLost is returned by SavePoll when the claim it was given is no
+	// longer the source's newest: its lease expired and another poller
+	// claimed the source since. Nothing was written.
+	ErrLeaseLost = errors.New("storage: lease lost")
+	// ErrLeaseHeld is returned by AcquireLease when another owner holds a
+	// live lease of that name.
+	ErrLeaseHeld = errors.New("storage: lease held by another owner")
 )
 
 // Poll statuses recorded on a source after each attempt.
@@ -137,34 +144,86 @@ type Stats struct {
 }
 
 // Store is the contract every backend implements. Every method takes a
-// context and is safe for concurrent use.
+// context and is safe for concurrent use, from several goroutines and (where
+// the backend allows several processes on one database) several processes.
+//
+// A backend stores; it does not decide. Which incoming post is which stored
+// one (SavePosts), what search finds (package storage/search), the content
+// hash and the plain text of HTML (package storage/htmltext) are decided
+// here and beside this package, once for every backend.
 type Store interface {
 	// SyncSources makes the stored sources match cfg: new ones are added,
-	// changed ones updated (their posts' categories and tags follow), and
-	// sources not in cfg are removed from listings (their posts stay only
-	// while another source credits them).
+	// changed ones updated (their posts' categories and tags follow; a
+	// shortened interval moves NextPoll as Rescheduled says), and sources
+	// not in cfg are removed from listings (their posts stay only while
+	// another source credits them). Poll state and leases survive.
 	SyncSources(ctx context.Context, cfg []SourceConfig) error
-	// Sources lists all sources sorted by name.
+	// Sources lists all sources sorted by name, with their post counts.
+	// It is a presentation listing (pages, /healthz, OPML): polling never
+	// needs it.
 	Sources(ctx context.Context) ([]Source, error)
 	// Source returns one source or ErrNotFound.
 	Source(ctx context.Context, name string) (Source, error)
-	// SavePoll stores a source's posts and its new poll state in one
-	// transaction. posts may be empty (304, failure).
-	SavePoll(ctx context.Context, source string, state SourceState, posts []Post) (SaveStats, error)
+
+	// Claim leases up to r.Limit sources to r.Owner for r.Lease, by the
+	// store's own clock, and returns them with their poll state: the due
+	// ones (NextPoll at or before the store's now, or r.DueBy when set;
+	// not gone; no live lease), earliest due first; or with r.Names only
+	// those; or with r.Force those names whether due or gone. A source
+	// whose lease is live is never claimed, whoever holds it; one whose
+	// lease expired is claimed as if it had none. Every call that claims
+	// anything hands out a fencing token larger than any before it.
+	Claim(ctx context.Context, r ClaimRequest) ([]Claim, error)
+	// Release gives claimed sources back without polling them: their
+	// leases end (if still theirs) and they are due again at their old
+	// NextPoll.
+	Release(ctx context.Context, claims []Claim) error
+	// NextDue returns how long, by the store's clock, until the next
+	// source becomes claimable by Claim without Names (0: one is now),
+	// read from an index; ok is false when no source ever will be (none,
+	// or all gone).
+	NextDue(ctx context.Context) (wait time.Duration, ok bool, err error)
+	// SavePoll stores a claimed source's posts and its new poll state in
+	// one transaction, and ends the claim's lease. posts may be empty
+	// (304, failure). It is fenced: if the source was claimed again since
+	// c (c's lease expired and another poller took it), it writes nothing
+	// and returns an error wrapping ErrLeaseLost, and what the new holder
+	// saves stands. Incoming posts are matched to stored ones by
+	// SavePosts' rules.
+	SavePoll(ctx context.Context, c Claim, state SourceState, posts []Post) (SaveStats, error)
+
+	// AcquireLease takes, or renews, the named lease for singleton work
+	// (retention, config sync) for owner until ttl from the store's now.
+	// It succeeds when the lease is free, expired or owner's own, and
+	// fails with ErrLeaseHeld otherwise. The token grows whenever the
+	// lease changes hands.
+	AcquireLease(ctx context.Context, name, owner string, ttl time.Duration) (Lease, error)
+	// ReleaseLease ends owner's lease of that name, if owner holds it.
+	ReleaseLease(ctx context.Context, name, owner string) error
+
 	// Posts returns one page of posts matching q, newest first.
 	Posts(ctx context.Context, q Query) (Page, error)
 	// Post returns one post by ID or ErrNotFound.
 	Post(ctx context.Context, id string) (Post, error)
-	// Version is a number that changes whenever posts or sources change;
-	// caches key on it.
+	// Version is a number that changes in the same transaction as any
+	// change of what a listing shows: posts stored, updated or deleted
+	// (SavePoll with New or Updated > 0, Prune deleting any) and sources
+	// added, removed or recategorised (SyncSources). It does not change
+	// for poll state alone (a 304, a failure, a claim), so caches keyed on
+	// it survive polls that bring nothing new. It never decreases.
 	Version(ctx context.Context) (int64, error)
 	// Stats summarises the database.
 	Stats(ctx context.Context) (Stats, error)
 	// Prune deletes posts published before olderThan (zero: no age limit) and
 	// all but the newest perSource posts of each source (0: no limit).
 	Prune(ctx context.Context, olderThan time.Time, perSource int) (int, error)
-	// Backup writes a consistent copy of the database to path.
-	Backup(ctx context.Context, path string) error
 	// Close releases the database.
 	Close() error
+}
+
+// Backuper is a Store that can write a consistent copy of its database to a
+// file while it is in use (SQLite's VACUUM INTO). Backends without one
+// (PostgreSQL: use pg_dump) do not implement it.
+type Backuper interface {
+	Backup(ctx context.Context, path string) error
 }

@@ -85,7 +85,7 @@ func BenchmarkSavePoll(b *testing.B) {
 			posts[k] = benchPost(n)
 			n++
 		}
-		if _, err := s.SavePoll(ctx, fmt.Sprint("s", i%100), storage.SourceState{Status: storage.StatusOK}, posts); err != nil {
+		if _, err := s.SavePoll(ctx, claimOf(s, fmt.Sprint("s", i%100)), storage.SourceState{Status: storage.StatusOK}, posts); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -120,7 +120,7 @@ func BenchmarkSavePollConcurrent(b *testing.B) {
 				p.Published, p.Hash = time.Unix(1700000000+int64(n), 0), fmt.Sprintf("h%d", n)
 				posts[k] = p
 			}
-			if _, err := s.SavePoll(ctx, fmt.Sprint("s", i%100), storage.SourceState{Status: storage.StatusOK}, posts); err != nil {
+			if _, err := s.SavePoll(ctx, claimOf(s, fmt.Sprint("s", i%100)), storage.SourceState{Status: storage.StatusOK}, posts); err != nil {
 				b.Error(err)
 				return
 			}
@@ -138,12 +138,12 @@ func BenchmarkSavePollUnchanged(b *testing.B) {
 	for k := range posts {
 		posts[k] = benchPost(k)
 	}
-	if _, err := s.SavePoll(ctx, "s0", storage.SourceState{}, posts); err != nil {
+	if _, err := s.SavePoll(ctx, claimOf(s, "s0"), storage.SourceState{}, posts); err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := s.SavePoll(ctx, "s0", storage.SourceState{Status: storage.StatusOK}, posts); err != nil {
+		if _, err := s.SavePoll(ctx, claimOf(s, "s0"), storage.SourceState{Status: storage.StatusOK}, posts); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -217,7 +217,7 @@ func BenchmarkSearch(b *testing.B) {
 	}
 	posts[4000].Title = "个人所得税汇算清缴"
 	posts[10].Title = "退税"
-	if _, err := s.SavePoll(ctx, "s0", storage.SourceState{}, posts); err != nil {
+	if _, err := s.SavePoll(ctx, claimOf(s, "s0"), storage.SourceState{}, posts); err != nil {
 		b.Fatal(err)
 	}
 	for _, q := range []string{"汇算清缴", "退税", "refeed 2025", "个人所得税汇算清缴"} {

@@ -33,7 +33,7 @@ func TestBackgroundCheckpoint(t *testing.T) {
 	for i := range posts {
 		posts[i] = benchPost(i)
 	}
-	if _, err := s.SavePoll(ctx, "s", storage.SourceState{Status: storage.StatusOK}, posts); err != nil {
+	if _, err := s.SavePoll(ctx, claimOf(s, "s"), storage.SourceState{Status: storage.StatusOK}, posts); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(10 * time.Second)

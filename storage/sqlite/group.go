@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -49,7 +50,7 @@ const (
 // saveReq is one SavePoll call waiting for, or in, a batch.
 type saveReq struct {
 	ctx    context.Context
-	source string
+	claim  storage.Claim
 	state  storage.SourceState
 	posts  []storage.Post
 	stats  storage.SaveStats
@@ -83,17 +84,17 @@ func gatheredEnough(posts, calls, peak int) bool {
 	return posts >= minBatchPosts || calls >= min(gatherRequests, peak)
 }
 
-// SavePoll stores a source's posts and its new poll state in one
-// transaction: either both are written or neither is. Calls from several
-// goroutines share transactions (group commit, above) but each succeeds or
-// fails on its own. See savePoll for how posts are matched. The version
-// changes only when posts changed.
-func (s *Store) SavePoll(ctx context.Context, source string, state storage.SourceState, posts []storage.Post) (storage.SaveStats, error) {
+// SavePoll stores a claimed source's posts and its new poll state in one
+// transaction, fenced by the claim: either both are written or neither is.
+// Calls from several goroutines share transactions (group commit, above)
+// but each succeeds or fails on its own. The version changes only when
+// posts changed.
+func (s *Store) SavePoll(ctx context.Context, c storage.Claim, state storage.SourceState, posts []storage.Post) (storage.SaveStats, error) {
 	if s.ix != nil {
 		s.ix.writeBegins()
 		defer s.ix.writeEnds()
 	}
-	r := &saveReq{ctx: ctx, source: source, state: state, posts: posts, wake: make(chan bool, 1)}
+	r := &saveReq{ctx: ctx, claim: c, state: state, posts: posts, wake: make(chan bool, 1)}
 	q := &s.saves
 	q.mu.Lock()
 	q.queue = append(q.queue, r)
@@ -118,7 +119,7 @@ func (s *Store) SavePoll(ctx context.Context, source string, state storage.Sourc
 	q.inflight--
 	q.mu.Unlock()
 	if r.err != nil {
-		return storage.SaveStats{}, fmt.Errorf("sqlite: save poll of %q: %w", source, r.err)
+		return storage.SaveStats{}, fmt.Errorf("sqlite: save poll of %q: %w", c.Source, r.err)
 	}
 	return r.stats, nil
 }
@@ -257,6 +258,11 @@ func (s *Store) tryBatch(run []*saveReq) (failed *saveReq, err error) {
 	changed := false
 	for i, r := range run {
 		if stats[i], err = s.savePoll(ctx, w, r); err != nil {
+			var nw errNothingWritten
+			if errors.As(err, &nw) {
+				r.err, err = nw.err, nil // the others' writes stand
+				continue
+			}
 			return r, err
 		}
 		changed = changed || stats[i].New+stats[i].Updated > 0
@@ -270,7 +276,9 @@ func (s *Store) tryBatch(run []*saveReq) (failed *saveReq, err error) {
 		return nil, fmt.Errorf("commit: %w", err)
 	}
 	for i, r := range run {
-		r.stats = stats[i]
+		if r.err == nil {
+			r.stats = stats[i]
+		}
 	}
 	if changed && s.ix != nil {
 		s.ix.poke()

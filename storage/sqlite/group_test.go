@@ -52,7 +52,7 @@ func TestGroupCommitIsolatesFailures(t *testing.T) {
 	var wg sync.WaitGroup
 	for i, c := range calls {
 		wg.Go(func() {
-			stats[i], errs[i] = s.SavePoll(c.ctx, c.source, storage.SourceState{Status: storage.StatusOK, ETag: "e-" + c.source}, c.posts)
+			stats[i], errs[i] = s.SavePoll(c.ctx, claimOf(s, c.source), storage.SourceState{Status: storage.StatusOK, ETag: "e-" + c.source}, c.posts)
 		})
 		for queued := 0; queued <= i; { // in order, so the batch is calls
 			runtime.Gosched()
@@ -114,7 +114,7 @@ func TestGroupCommitManyWriters(t *testing.T) {
 		wg.Go(func() {
 			src := fmt.Sprint("s", w)
 			for p := range polls {
-				st, err := s.SavePoll(ctx, src, storage.SourceState{Status: storage.StatusOK, ETag: fmt.Sprint(p)}, pollPosts(src, p, perPoll))
+				st, err := s.SavePoll(ctx, claimOf(s, src), storage.SourceState{Status: storage.StatusOK, ETag: fmt.Sprint(p)}, pollPosts(src, p, perPoll))
 				if err != nil || st.New != perPoll {
 					t.Errorf("%s poll %d: %+v, %v", src, p, st, err)
 				}
@@ -142,7 +142,7 @@ func TestGroupCommitGathering(t *testing.T) {
 	const writers, polls, perPoll = 8, 6, 50
 	setup := func(t *testing.T) *Store { return storeWithSources(t, writers) }
 	save := func(t *testing.T, s *Store, src string, p int) {
-		if st, err := s.SavePoll(ctx, src, storage.SourceState{Status: storage.StatusOK}, pollPosts(src, p, perPoll)); err != nil || st.New != perPoll {
+		if st, err := s.SavePoll(ctx, claimOf(s, src), storage.SourceState{Status: storage.StatusOK}, pollPosts(src, p, perPoll)); err != nil || st.New != perPoll {
 			t.Errorf("%s poll %d: %+v, %v", src, p, st, err)
 		}
 	}
@@ -219,7 +219,7 @@ func TestGroupCommitFewCallers(t *testing.T) {
 	for w := range writers {
 		wg.Go(func() {
 			for p := range polls {
-				if _, err := s.SavePoll(ctx, fmt.Sprint("s", w), storage.SourceState{Status: storage.StatusNotModified, ETag: fmt.Sprint(p)}, nil); err != nil {
+				if _, err := s.SavePoll(ctx, claimOf(s, fmt.Sprint("s", w)), storage.SourceState{Status: storage.StatusNotModified, ETag: fmt.Sprint(p)}, nil); err != nil {
 					t.Error(err)
 				}
 			}

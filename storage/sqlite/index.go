@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/refeed/refeed/storage/search"
 	"sync/atomic"
 	"time"
 )
@@ -163,7 +164,7 @@ func (s *Store) indexQueued(ctx context.Context, limit int) (int, error) {
 		}
 		defer ins.Close()
 		for _, q := range batch {
-			if _, err := ins.ExecContext(ctx, q.rid, bigrams(q.title), searchText(q.content, q.summary)); err != nil {
+			if _, err := ins.ExecContext(ctx, q.rid, search.Title(q.title), search.Body(q.content, q.summary)); err != nil {
 				return fmt.Errorf("index: %w", err)
 			}
 		}

@@ -44,7 +44,7 @@ func TestSearchIndexQueue(t *testing.T) {
 	}
 	save := func(source string, posts ...storage.Post) {
 		t.Helper()
-		if _, err := s.SavePoll(ctx, source, storage.SourceState{}, posts); err != nil {
+		if _, err := s.SavePoll(ctx, claimOf(s, source), storage.SourceState{}, posts); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -100,7 +100,7 @@ func TestSearchIndexAcrossReopen(t *testing.T) {
 	for i := range 3*indexBatch/2 + 1 {
 		posts = append(posts, storage.Post{Key: fmt.Sprint("k", i), Title: "needle"})
 	}
-	if _, err := s.SavePoll(ctx, "a", storage.SourceState{}, posts); err != nil {
+	if _, err := s.SavePoll(ctx, claimOf(s, "a"), storage.SourceState{}, posts); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
@@ -137,7 +137,7 @@ func TestSearchCatchUpLargeQueue(t *testing.T) {
 	for i := range 2*indexBatch + 3 {
 		posts = append(posts, storage.Post{Key: fmt.Sprint("k", i), Title: "haystack needle"})
 	}
-	if _, err := s.SavePoll(ctx, "a", storage.SourceState{}, posts); err != nil {
+	if _, err := s.SavePoll(ctx, claimOf(s, "a"), storage.SourceState{}, posts); err != nil {
 		t.Fatal(err)
 	}
 	page, err := s.Posts(ctx, storage.Query{Search: "needle", Limit: len(posts) + 1})

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/refeed/refeed/storage"
+	"github.com/refeed/refeed/storage/search"
 )
 
 const postColumns = `p.rid, p.id, p.key, p.guid, p.link, p.title, p.content, p.summary, p.author, p.image,
@@ -51,8 +52,8 @@ func postsQuery(q storage.Query, limit int) (string, []any, error) {
 		args = append(args, q.Before.Published.UnixNano(), q.Before.ID)
 	}
 	var phrases []string
-	for _, term := range searchTerms(strings.ReplaceAll(q.Search, "\x00", "")) {
-		if indexable(term) {
+	for _, term := range search.Terms(q.Search) {
+		if search.Indexable(term) {
 			phrases = append(phrases, ftsPhrase(term))
 			continue
 		}
@@ -70,9 +71,9 @@ func postsQuery(q storage.Query, limit int) (string, []any, error) {
 }
 
 // usesIndex reports whether a search goes through the full-text index.
-func usesIndex(search string) bool {
-	for _, term := range searchTerms(strings.ReplaceAll(search, "\x00", "")) {
-		if indexable(term) {
+func usesIndex(text string) bool {
+	for _, term := range search.Terms(text) {
+		if search.Indexable(term) {
 			return true
 		}
 	}

@@ -84,7 +84,7 @@ func TestBatchLookupsMatchOnePostLookups(t *testing.T) {
 					}
 					what = fmt.Sprintf("poll of %s: %s", src, strings.Join(desc, ", "))
 					for _, s := range stores {
-						st, err := s.SavePoll(ctx, src, storage.SourceState{Status: storage.StatusOK}, slices.Clone(posts))
+						st, err := s.SavePoll(ctx, claimOf(s, src), storage.SourceState{Status: storage.StatusOK}, slices.Clone(posts))
 						results = append(results, fmt.Sprintf("%+v %v", st, err))
 					}
 				}
@@ -127,7 +127,7 @@ func TestBatchLookupsAfterRekey(t *testing.T) {
 				results = append(results, fmt.Sprint(s.SyncSources(ctx, step.sources)))
 				continue
 			}
-			st, err := s.SavePoll(ctx, step.source, storage.SourceState{}, step.posts)
+			st, err := s.SavePoll(ctx, claimOf(s, step.source), storage.SourceState{}, step.posts)
 			results = append(results, fmt.Sprintf("%+v %v", st, err))
 		}
 		sameOutcome(t, fmt.Sprint("step ", i), results, batch, single)

@@ -148,12 +148,35 @@ func syncSource(ctx context.Context, tx *sql.Tx, c storage.SourceConfig, old map
 		want.category, want.tags, want.interval, c.Name); err != nil {
 		return false, err
 	}
+	if want.interval < have.interval {
+		if err := reschedule(ctx, tx, c.Name, time.Duration(have.interval), time.Duration(want.interval)); err != nil {
+			return false, err
+		}
+	}
 	if have.category != want.category || have.tags != want.tags {
 		if err := markAffected(ctx, tx, c.Name); err != nil {
 			return false, err
 		}
 	}
 	return true, nil
+}
+
+// reschedule moves a source's next poll after its interval was shortened
+// from old to cur, by storage.Rescheduled.
+func reschedule(ctx context.Context, tx *sql.Tx, name string, old, cur time.Duration) error {
+	var st storage.SourceState
+	var lastPoll, nextPoll int64
+	if err := tx.QueryRowContext(ctx, `SELECT last_poll, next_poll, failures FROM sources WHERE name = ?`, name).
+		Scan(&lastPoll, &nextPoll, &st.Failures); err != nil {
+		return fmt.Errorf("reschedule: %w", err)
+	}
+	st.LastPoll, st.NextPoll = fromNano(lastPoll), fromNano(nextPoll)
+	if next := storage.Rescheduled(st, old, cur); !next.Equal(st.NextPoll) {
+		if _, err := tx.ExecContext(ctx, `UPDATE sources SET next_poll = ? WHERE name = ?`, unixNano(next), name); err != nil {
+			return fmt.Errorf("reschedule: %w", err)
+		}
+	}
+	return nil
 }
 
 // wantConfig is c as stored.

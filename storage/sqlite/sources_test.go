@@ -28,12 +28,12 @@ func TestSourcesCountsFollowChanges(t *testing.T) {
 	}{
 		{"empty", func() error { return nil }, 0, 0},
 		{"save to a", func() error {
-			_, err := s.SavePoll(ctx, "a", storage.SourceState{}, []storage.Post{post("guid:1", time.Hour), post("guid:2", 2*365*24*time.Hour)})
+			_, err := s.SavePoll(ctx, claimOf(s, "a"), storage.SourceState{}, []storage.Post{post("guid:1", time.Hour), post("guid:2", 2*365*24*time.Hour)})
 			return err
 		}, 2, 0},
 		{"unchanged", func() error { return nil }, 2, 0},
 		{"save to b", func() error {
-			_, err := s.SavePoll(ctx, "b", storage.SourceState{}, []storage.Post{post("guid:3", time.Hour)})
+			_, err := s.SavePoll(ctx, claimOf(s, "b"), storage.SourceState{}, []storage.Post{post("guid:3", time.Hour)})
 			return err
 		}, 2, 1},
 		{"prune", func() error {

@@ -13,8 +13,8 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	storagetest.Run(t, func(t *testing.T) storage.Store {
-		s, err := Open(context.Background(), filepath.Join(t.TempDir(), "refeed.db"))
+	storagetest.Run(t, func(t *testing.T, now func() time.Time) storage.Store {
+		s, err := Open(context.Background(), filepath.Join(t.TempDir(), "refeed.db"), WithNow(now))
 		if err != nil {
 			t.Fatalf("Open: %v", err)
 		}
@@ -61,7 +61,7 @@ func TestMigrateKeepsData(t *testing.T) {
 	if err != nil || len(page.Posts) != 1 || page.Posts[0].Title != "旧文章" {
 		t.Fatalf("Posts after migration = %+v, %v", page, err)
 	}
-	if _, err := s.SavePoll(ctx, "a", storage.SourceState{}, []storage.Post{{Key: "guid:2", Title: "新", Published: time.Now()}}); err != nil {
+	if _, err := s.SavePoll(ctx, claimOf(s, "a"), storage.SourceState{}, []storage.Post{{Key: "guid:2", Title: "新", Published: time.Now()}}); err != nil {
 		t.Errorf("SavePoll after migration: %v", err)
 	}
 	if _, err := s.Prune(ctx, time.Unix(0, 10), 0); err != nil { // uses tombstones, from migration 2
@@ -130,13 +130,13 @@ func TestTombstoneKeepsPrunedPostAway(t *testing.T) {
 		t.Fatal(err)
 	}
 	old := storage.Post{Key: "guid:old", Title: "old", Published: now.AddDate(-2, 0, 0)}
-	if _, err := s.SavePoll(ctx, "a", storage.SourceState{}, []storage.Post{old}); err != nil {
+	if _, err := s.SavePoll(ctx, claimOf(s, "a"), storage.SourceState{}, []storage.Post{old}); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := s.Prune(ctx, now.AddDate(-1, 0, 0), 0); err != nil || n != 1 {
 		t.Fatalf("Prune = %d, %v", n, err)
 	}
-	st, err := s.SavePoll(ctx, "a", storage.SourceState{}, []storage.Post{old})
+	st, err := s.SavePoll(ctx, claimOf(s, "a"), storage.SourceState{}, []storage.Post{old})
 	if err != nil || st.New != 0 {
 		t.Errorf("SavePoll of a pruned post = %+v, %v; want it skipped", st, err)
 	}
@@ -145,7 +145,7 @@ func TestTombstoneKeepsPrunedPostAway(t *testing.T) {
 	if _, err := s.Prune(ctx, time.Time{}, 0); err != nil {
 		t.Fatal(err)
 	}
-	st, err = s.SavePoll(ctx, "a", storage.SourceState{}, []storage.Post{old})
+	st, err = s.SavePoll(ctx, claimOf(s, "a"), storage.SourceState{}, []storage.Post{old})
 	if err != nil || st.New != 1 {
 		t.Errorf("SavePoll after expiry = %+v, %v; want it new", st, err)
 	}
@@ -157,7 +157,7 @@ func TestBackupOpens(t *testing.T) {
 	if err := s.SyncSources(ctx, []storage.SourceConfig{{Name: "a", Category: "x"}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.SavePoll(ctx, "a", storage.SourceState{}, []storage.Post{{Key: "guid:1", Title: "备份测试", Published: time.Now()}}); err != nil {
+	if _, err := s.SavePoll(ctx, claimOf(s, "a"), storage.SourceState{}, []storage.Post{{Key: "guid:1", Title: "备份测试", Published: time.Now()}}); err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "backup.db")
@@ -197,20 +197,6 @@ func TestOpenErrors(t *testing.T) {
 	}
 }
 
-func TestStripTags(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"plain", "plain"},
-		{"<p>a</p><p>b</p>", " a  b "},
-		{"x<!-- <p>hidden</p> -->y", "x y"},
-		{"a &amp; b &lt;c&gt;", "a & b <c>"},
-		{"<p>unterminated <b", " unterminated "},
-		{"<img src=x alt='a>b'>text", " b'>text"}, // quotes are not parsed; sanitised input has none of these
-	} {
-		if got := stripTags(tc.in); got != tc.want {
-			t.Errorf("stripTags(%q) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
-}
 
 func mustOpenAt(tb testing.TB, path string) *Store {
 	tb.Helper()

@@ -34,7 +34,7 @@ func (w *writeStmts) statements() []struct {
 		dst **sql.Stmt
 		sql string
 	}{
-		{&w.sourceInfo, `SELECT 1 FROM sources WHERE name = ?`},
+		{&w.sourceInfo, `SELECT lease_token FROM sources WHERE name = ?`},
 		// This source's post with this key, or else a tombstone (pruned = 1).
 		{&w.byKey, `SELECT p.rid, p.id, p.hash, p.published, p.updated, ps.hash, 0
 			FROM post_sources ps JOIN posts p ON p.rid = ps.post_rid
@@ -85,7 +85,8 @@ func (w *writeStmts) statements() []struct {
 			ON CONFLICT (post_rid, source) DO UPDATE SET key = excluded.key, hash = excluded.hash`},
 		{&w.updateCredit, `UPDATE post_sources SET hash = ? WHERE source = ? AND key = ?`},
 		{&w.updateSource, `UPDATE sources SET url = ?, etag = ?, last_modified = ?, title = ?, site_url = ?,
-			last_poll = ?, last_success = ?, status = ?, error_class = ?, error = ?, failures = ?, next_poll = ?
+			last_poll = ?, last_success = ?, status = ?, error_class = ?, error = ?, failures = ?, next_poll = ?,
+			lease_owner = '', lease_until = 0
 			WHERE name = ?`},
 	}
 }

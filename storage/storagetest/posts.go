@@ -56,7 +56,7 @@ func testNotFound(f *fixture) {
 	isNotFound(t, "Post(unknown)", err)
 	_, err = f.s.Source(f.ctx, "nope")
 	isNotFound(t, "Source(unknown)", err)
-	_, err = f.s.SavePoll(f.ctx, "nope", storage.SourceState{}, []storage.Post{post("1", "x", 0)})
+	_, err = f.s.SavePoll(f.ctx, storage.Claim{Source: "nope", Token: 1}, storage.SourceState{}, []storage.Post{post("1", "x", 0)})
 	isNotFound(t, "SavePoll(unknown source)", err)
 	eq(t, "posts after failed SavePoll", len(f.page(storage.Query{}).Posts), 0)
 	eq(t, "unknown category", len(f.page(storage.Query{Category: "nope"}).Posts), 0)

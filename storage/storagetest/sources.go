@@ -106,7 +106,7 @@ func testPollState(f *fixture) {
 	}
 
 	want := fullState()
-	if _, err := f.s.SavePoll(f.ctx, "a", want, nil); err != nil {
+	if _, err := f.s.SavePoll(f.ctx, f.claim("a"), want, nil); err != nil {
 		t.Fatalf("SavePoll: %v", err)
 	}
 	sameState(f, "state", f.source("a").State, want)
@@ -131,7 +131,7 @@ func testURLChange(f *fixture) {
 	cfg := src("a", "x")
 	f.sync(cfg)
 	st := fullState()
-	if _, err := f.s.SavePoll(f.ctx, "a", st, nil); err != nil {
+	if _, err := f.s.SavePoll(f.ctx, f.claim("a"), st, nil); err != nil {
 		t.Fatalf("SavePoll: %v", err)
 	}
 	cfg.URL = "https://new.example/rss"
@@ -150,7 +150,7 @@ func testNotModified(f *fixture) {
 	v := f.version()
 
 	st := storage.SourceState{Status: storage.StatusNotModified, ETag: `"e2"`, LastPoll: base().Add(time.Hour)}
-	got, err := f.s.SavePoll(f.ctx, "a", st, nil)
+	got, err := f.s.SavePoll(f.ctx, f.claim("a"), st, nil)
 	if err != nil {
 		t.Fatalf("SavePoll(304): %v", err)
 	}
@@ -197,7 +197,7 @@ func testVersion(f *fixture) {
 	v3 := f.version()
 	bad := post("", "no key", 1)
 	bad.Key = ""
-	if _, err := f.s.SavePoll(f.ctx, "a", storage.SourceState{ETag: "new"}, []storage.Post{post("9", "nine", 9), bad}); err == nil {
+	if _, err := f.s.SavePoll(f.ctx, f.claim("a"), storage.SourceState{ETag: "new"}, []storage.Post{post("9", "nine", 9), bad}); err == nil {
 		t.Errorf("SavePoll of a post without a key: no error")
 	} else if errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("SavePoll of a post without a key: %v", err)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,8 +16,9 @@ import (
 )
 
 // Run runs the conformance suite. open must return a new, empty store for
-// each call; Run closes it when the subtest ends.
-func Run(t *testing.T, open func(t *testing.T) storage.Store) {
+// each call, whose clock is now (the claim and lease cases move it); Run
+// closes it when the subtest ends.
+func Run(t *testing.T, open func(t *testing.T, now func() time.Time) storage.Store) {
 	tests := []struct {
 		name string
 		fn   func(f *fixture)
@@ -45,25 +47,57 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"Stats", testStats},
 		{"Backup", testBackup},
 		{"Concurrent", testConcurrent},
+		{"ClaimDue", testClaimDue},
+		{"ClaimNamesForceGone", testClaimNames},
+		{"TwoClaimersNeverShare", testClaimersNeverShare},
+		{"ExpiredLeaseTakenOver", testLeaseTakeover},
+		{"FencedSaveAfterTakeover", testFencedSave},
+		{"Release", testRelease},
+		{"NextDue", testNextDue},
+		{"NamedLease", testNamedLease},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := open(t)
+			c := &Clock{t: time.Now().UTC()}
+			s := open(t, c.Now)
 			t.Cleanup(func() {
 				if err := s.Close(); err != nil {
 					t.Errorf("Close: %v", err)
 				}
 			})
-			tc.fn(&fixture{t: t, s: s, ctx: context.Background()})
+			tc.fn(&fixture{t: t, s: s, ctx: context.Background(), clock: c})
 		})
 	}
 }
 
 // fixture wraps a store with helpers that fail the test on error.
 type fixture struct {
-	t   *testing.T
-	s   storage.Store
-	ctx context.Context
+	t     *testing.T
+	s     storage.Store
+	ctx   context.Context
+	clock *Clock
+}
+
+// Clock is the suite's clock: it starts at the real time, moves on by a
+// microsecond at every reading, as a real one would, and jumps when told.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// Now reads the clock.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(time.Microsecond)
+	return c.t
+}
+
+// Advance moves the clock on by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
 }
 
 // base is the time the suite's posts are published around, in +0800.
@@ -100,9 +134,39 @@ func (f *fixture) sync(cfg ...storage.SourceConfig) {
 	}
 }
 
+// claim force-claims one source by name for the suite's owner.
+func (f *fixture) claim(name string) storage.Claim {
+	f.t.Helper()
+	return Claim(f.t, f.s, name)
+}
+
+// Claim force-claims the source name for a test (owner "test", lease one
+// hour), failing the test unless the store hands it out: the claim a
+// SavePoll outside a poller needs.
+func Claim(tb testing.TB, s storage.Store, name string) storage.Claim {
+	tb.Helper()
+	cs, err := s.Claim(context.Background(), storage.ClaimRequest{Owner: "test", Lease: time.Hour, Limit: 1,
+		Names: []string{name}, Force: true})
+	if err != nil || len(cs) != 1 {
+		tb.Fatalf("Claim(%s): %v, %d claims", name, err, len(cs))
+	}
+	return cs[0]
+}
+
+// Save claims source and stores posts with state, failing the test on an
+// error.
+func Save(tb testing.TB, s storage.Store, source string, state storage.SourceState, posts ...storage.Post) storage.SaveStats {
+	tb.Helper()
+	st, err := s.SavePoll(context.Background(), Claim(tb, s, source), state, posts)
+	if err != nil {
+		tb.Fatalf("SavePoll(%s): %v", source, err)
+	}
+	return st
+}
+
 func (f *fixture) save(source string, posts ...storage.Post) storage.SaveStats {
 	f.t.Helper()
-	st, err := f.s.SavePoll(f.ctx, source, storage.SourceState{Status: storage.StatusOK}, posts)
+	st, err := f.s.SavePoll(f.ctx, f.claim(source), storage.SourceState{Status: storage.StatusOK}, posts)
 	if err != nil {
 		f.t.Fatalf("SavePoll(%s): %v", source, err)
 	}
