@@ -10,9 +10,12 @@ package aggregator
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
+	"os"
 	"regexp"
 	"sync"
 	"time"
@@ -20,10 +23,13 @@ import (
 	"github.com/refeed/refeed/storage"
 )
 
-// Store is what the aggregator needs from storage.
+// Store is what the aggregator needs from storage: claims, and fenced
+// saves. It never lists all sources.
 type Store interface {
-	Sources(ctx context.Context) ([]storage.Source, error)
-	SavePoll(ctx context.Context, source string, state storage.SourceState, posts []storage.Post) (storage.SaveStats, error)
+	Claim(ctx context.Context, r storage.ClaimRequest) ([]storage.Claim, error)
+	Release(ctx context.Context, claims []storage.Claim) error
+	NextDue(ctx context.Context) (wait time.Duration, ok bool, err error)
+	SavePoll(ctx context.Context, c storage.Claim, state storage.SourceState, posts []storage.Post) (storage.SaveStats, error)
 }
 
 // Source is a source's config plus its filters.
@@ -43,9 +49,20 @@ type Options struct {
 	Logger      *slog.Logger      // default: discard
 	Now         func() time.Time  // default time.Now
 	Transport   http.RoundTripper // nil: a tuned *http.Transport with Proxy: http.ProxyFromEnvironment
+	// Owner names this poller in its claims: unique among the processes
+	// on one database (default: host name, process ID and a random part).
+	Owner string
+	// Lease is how long a claim holds before another poller may take the
+	// source over (default 2 × Timeout + 1 minute: a fetch, its processing
+	// and its save, with room to spare). A worker does not start a fetch
+	// that its lease could not cover.
+	Lease time.Duration
 	// OnResult, if set, is called after every poll of a source, by Poll and
 	// Run alike (metrics hook). It must be safe for concurrent use.
 	OnResult func(Result)
+	// OnClaim, if set, is called with the number of sources of each claim
+	// (a progress bar's total grows by it).
+	OnClaim func(n int)
 }
 
 // Defaults.
@@ -86,6 +103,23 @@ func (o *Options) setDefaults() {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.Owner == "" {
+		o.Owner = DefaultOwner()
+	}
+	if o.Lease <= 0 {
+		o.Lease = 2*o.Timeout + time.Minute
+	}
+}
+
+// DefaultOwner is a claim owner unique to this process: host name, process
+// ID and a random part (a restarted process on the same host and PID is
+// another owner).
+func DefaultOwner() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "localhost"
+	}
+	return fmt.Sprintf("%s-%d-%08x", host, os.Getpid(), rand.Uint32())
 }
 
 // Aggregator polls sources and stores their posts. It is safe for
@@ -97,54 +131,50 @@ type Aggregator struct {
 	changed chan struct{}
 	wake    chan struct{} // SetSources pokes Run
 
-	mu        sync.Mutex
-	sources   map[string]Source
-	running   map[string]bool          // sources being polled now, by Poll or Run
-	planned   map[string]time.Time     // NextPoll last computed, in case saving it failed
-	shortened map[string]time.Duration // old interval of sources a reload shortened, until Run polls them
+	mu      sync.Mutex
+	sources map[string]Source
 }
 
 // New returns an aggregator over store for sources.
 func New(store Store, sources []Source, opts Options) *Aggregator {
 	opts.setDefaults()
 	a := &Aggregator{
-		store:     store,
-		opts:      opts,
-		fetcher:   newFetcher(opts),
-		changed:   make(chan struct{}, 1),
-		wake:      make(chan struct{}, 1),
-		running:   make(map[string]bool),
-		planned:   make(map[string]time.Time),
-		shortened: make(map[string]time.Duration),
+		store:   store,
+		opts:    opts,
+		fetcher: newFetcher(opts),
+		changed: make(chan struct{}, 1),
+		wake:    make(chan struct{}, 1),
 	}
 	a.SetSources(sources)
 	return a
 }
 
 // SetSources replaces the configured sources (on SIGHUP). Polls in flight
-// finish with the config they started with. In Run, a source whose interval
-// got shorter is due at min(NextPoll, LastPoll + new interval) rather than
-// at the NextPoll its old interval gave.
+// finish with the config they started with. The store's SyncSources moves
+// the schedule of a source whose interval got shorter.
 func (a *Aggregator) SetSources(sources []Source) {
 	m := make(map[string]Source, len(sources))
 	for _, s := range sources {
 		m[s.Name] = s
 	}
 	a.mu.Lock()
-	for name, s := range m {
-		// A shortened interval reschedules the source (Run, rescheduled);
-		// against the interval its NextPoll was computed with, if it was
-		// shortened before and not polled since.
-		if prev, ok := a.sources[name]; ok && interval(s) < interval(prev) {
-			if _, ok := a.shortened[name]; !ok {
-				a.shortened[name] = interval(prev)
-			}
-		}
-	}
 	a.sources = m
 	a.mu.Unlock()
+	poke(a.wake)
+}
+
+// source returns the configured source name.
+func (a *Aggregator) source(name string) (Source, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s, ok := a.sources[name]
+	return s, ok
+}
+
+// poke sends on c without blocking; c has a buffer of one, so pokes coalesce.
+func poke(c chan<- struct{}) {
 	select {
-	case a.wake <- struct{}{}:
+	case c <- struct{}{}:
 	default:
 	}
 }
@@ -153,12 +183,7 @@ func (a *Aggregator) SetSources(sources []Source) {
 // updated posts. Sends never block: several changes may coalesce into one.
 func (a *Aggregator) Changed() <-chan struct{} { return a.changed }
 
-func (a *Aggregator) notifyChanged() {
-	select {
-	case a.changed <- struct{}{}:
-	default:
-	}
-}
+func (a *Aggregator) notifyChanged() { poke(a.changed) }
 
 // Result is the outcome of polling one source.
 type Result struct {
@@ -166,30 +191,6 @@ type Result struct {
 	Status       string // storage.Status* value
 	New, Updated int
 	Took         time.Duration
-	ErrorClass   string // dns, connect, tls, timeout, http_status, too_large, not_a_feed, parse, charset, store
+	ErrorClass   string // dns, connect, tls, timeout, http_status, too_large, not_a_feed, parse, charset, store, busy
 	Err          error
-}
-
-// claim marks name as being polled and reports whether it was free.
-func (a *Aggregator) claim(name string) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.running[name] {
-		return false
-	}
-	a.running[name] = true
-	return true
-}
-
-func (a *Aggregator) release(name string) {
-	a.mu.Lock()
-	delete(a.running, name)
-	a.mu.Unlock()
-}
-
-// plan records when a source is next due, as computed by its last poll.
-func (a *Aggregator) plan(name string, next time.Time) {
-	a.mu.Lock()
-	a.planned[name] = next
-	a.mu.Unlock()
 }

@@ -11,7 +11,7 @@ import (
 
 	"github.com/refeed/refeed/aggregator"
 	"github.com/refeed/refeed/storage"
-	"github.com/refeed/refeed/storage/sqlite"
+	"github.com/refeed/refeed/storage/sqlite/sqlitetest"
 )
 
 // TestWithSQLite runs two polls (200, then 304) against the real backend.
@@ -30,7 +30,7 @@ func TestWithSQLite(t *testing.T) {
 	}))
 	defer srv.Close()
 	ctx := context.Background()
-	store := sqlite.MustOpen(t)
+	store := sqlitetest.MustOpen(t)
 	cfg := storage.SourceConfig{Name: "tax", URL: srv.URL, Category: "news", Tags: []string{"税务"}, Interval: time.Minute}
 	if err := store.SyncSources(ctx, []storage.SourceConfig{cfg}); err != nil {
 		t.Fatal(err)

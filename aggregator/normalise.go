@@ -1,9 +1,8 @@
 package aggregator
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
+	"github.com/refeed/refeed/storage/htmltext"
 	"html"
 	"net/url"
 	"regexp"
@@ -102,11 +101,11 @@ func (n normaliser) post(it *gofeed.Item) (storage.Post, bool) {
 	switch {
 	case summary == "":
 	case plainSummary:
-		summaryText = sanitize.Text(summary)
+		summaryText = htmltext.Text(summary)
 	default:
 		summary, summaryText = sanitize.HTMLText(summary, base, -1)
 	}
-	title := sanitize.Text(it.Title)
+	title := htmltext.Text(it.Title)
 	content, text := sanitize.HTMLText(content, base, n.textNeeded(title, summary, summaryText))
 	switch {
 	case summary == "":
@@ -133,7 +132,7 @@ func (n normaliser) post(it *gofeed.Item) (storage.Post, bool) {
 		FirstSeen: n.now,
 		Sources:   []string{n.src.Name},
 	}
-	p.Hash = contentHash(title, content)
+	p.Hash = storage.ContentHash(title, content)
 	p.Enclosures = n.enclosures(it, base)
 	p.Published, p.Updated = n.dates(it)
 	switch {
@@ -148,20 +147,6 @@ func (n normaliser) post(it *gofeed.Item) (storage.Post, bool) {
 	return p, true
 }
 
-// contentHash is the hex SHA-256 of title, a NUL and content, hashed without
-// concatenating them first.
-func contentHash(title, content string) string {
-	h := sha256.New()
-	var buf [4096]byte // the strings go through it: io.WriteString would copy each whole
-	for _, s := range []string{title, "\x00", content} {
-		for len(s) > 0 {
-			n := copy(buf[:], s)
-			h.Write(buf[:n])
-			s = s[n:]
-		}
-	}
-	return hex.EncodeToString(h.Sum(make([]byte, 0, sha256.Size)))
-}
 
 // textNeeded is how much of the content's plain text (in bytes) post needs:
 // all of it for the source's filters; otherwise enough to stand in for a
@@ -250,10 +235,10 @@ func author(it *gofeed.Item) string {
 		if a == nil {
 			continue
 		}
-		if s := sanitize.Text(a.Name); s != "" {
+		if s := htmltext.Text(a.Name); s != "" {
 			return s
 		}
-		if s := sanitize.Text(a.Email); s != "" {
+		if s := htmltext.Text(a.Email); s != "" {
 			return s
 		}
 	}
@@ -373,7 +358,7 @@ func truncateRunes(s string, n int) string {
 }
 
 // plainTitle is a feed or item title as plain text.
-func plainTitle(s string) string { return sanitize.Text(s) }
+func plainTitle(s string) string { return htmltext.Text(s) }
 
 // parseAbs parses an absolute URL.
 func parseAbs(s string) (*url.URL, error) {

@@ -18,120 +18,125 @@ import (
 // transaction in flight finishes but cannot hang the exit.
 const saveTimeout = 30 * time.Second
 
-// Poll polls the named sources (all when names is empty) that are due, or
-// all of them when force is true (force also skips validators and polls gone
-// sources again). It calls progress (may be nil) after each source, one call
-// at a time, and returns every result sorted by source name. The error is
-// only for failures that stop the whole run: ctx, listing the store, or a
-// name that is not configured (ErrUnknownSource).
-func (a *Aggregator) Poll(ctx context.Context, names []string, force bool, progress func(Result)) ([]Result, error) {
-	stored, err := a.store.Sources(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("aggregator: list sources: %w", err)
-	}
-	states := make(map[string]storage.SourceState, len(stored))
-	for _, s := range stored {
-		states[s.Name] = s.State
-	}
+// ClassBusy is the result class of a source that another poller holds: a
+// forced poll that could not claim it, or a save whose lease ran out and
+// was taken over. It is not a failure of the source.
+const ClassBusy = "busy"
 
+// Poll polls, once, the named sources (all when names is empty) that are
+// due when it starts, or with force all of them whether due or not (force
+// also skips validators and polls gone sources again). It claims them in
+// batches as the pipeline has room, so a source that another poller (serve,
+// another `refeed poll`) is polling is not polled twice; with force, such a
+// source is reported as skipped (ErrorClass busy). It calls progress (may
+// be nil) after each source, one call at a time, and returns every result
+// sorted by source name. The error is only for failures that stop the whole
+// run: ctx, a claim the store refused, or a name that is not configured
+// (ErrUnknownSource).
+func (a *Aggregator) Poll(ctx context.Context, names []string, force bool, progress func(Result)) ([]Result, error) {
+	names = slices.Clone(names)
+	slices.Sort(names)
+	names = slices.Compact(names)
 	a.mu.Lock()
-	var todo []Source
-	if len(names) == 0 {
-		for _, s := range a.sources {
-			todo = append(todo, s)
+	for _, n := range names {
+		if _, ok := a.sources[n]; !ok {
+			a.mu.Unlock()
+			return nil, fmt.Errorf("%w: %q", ErrUnknownSource, n)
 		}
-	} else {
-		for _, n := range names {
-			s, ok := a.sources[n]
-			if !ok {
-				a.mu.Unlock()
-				return nil, fmt.Errorf("%w: %q", ErrUnknownSource, n)
-			}
-			todo = append(todo, s)
+	}
+	if force && len(names) == 0 {
+		for n := range a.sources {
+			names = append(names, n)
 		}
+		slices.Sort(names)
 	}
 	a.mu.Unlock()
-	now := a.opts.Now()
-	todo = slices.DeleteFunc(todo, func(s Source) bool { return !force && !due(states[s.Name], now) })
-	slices.SortFunc(todo, func(x, y Source) int { return strings.Compare(x.Name, y.Name) })
-	todo = slices.CompactFunc(todo, func(x, y Source) bool { return x.Name == y.Name })
 
 	var (
 		mu      sync.Mutex
-		results = make([]Result, 0, len(todo))
-		wg      sync.WaitGroup // workers
-		saves   sync.WaitGroup // their SavePoll calls
-		jobs    = make(chan Source)
-		// A worker hands its source's posts to a SavePoll of their own
-		// and goes on with the next source, so that fetching and parsing
-		// go on while the single writer commits, and so that the store
-		// can commit many sources in one transaction (group commit),
-		// which costs far less than one each. Bounded, since the posts
-		// wait in memory.
-		saving = make(chan struct{}, pendingSaves(a.opts.Concurrency))
+		results []Result
 	)
 	record := func(r Result) {
 		mu.Lock()
+		defer mu.Unlock()
 		results = append(results, r)
 		if progress != nil {
 			progress(r)
 		}
-		mu.Unlock()
 	}
-	for range min(a.opts.Concurrency, len(todo)) {
-		wg.Go(func() {
-			for s := range jobs {
-				if !a.claim(s.Name) {
-					continue
-				}
-				p := a.fetchOne(ctx, s, states[s.Name], force)
-				saving <- struct{}{}
-				saves.Go(func() {
-					defer func() { <-saving }()
-					defer a.release(s.Name)
-					record(a.finish(ctx, p))
-				})
-			}
-		})
+	p := a.startPipeline(ctx, record)
+	skipped, err := a.claimAll(ctx, p, names, force)
+	p.stop()
+	for _, n := range skipped {
+		record(Result{Source: n, ErrorClass: ClassBusy, Err: errBusy})
 	}
-feed:
-	for _, s := range todo {
-		select {
-		case jobs <- s:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(jobs)
-	wg.Wait()
-	saves.Wait()
 	slices.SortFunc(results, func(x, y Result) int { return strings.Compare(x.Source, y.Source) })
+	if err != nil {
+		return results, err
+	}
 	if err := ctx.Err(); err != nil {
 		return results, fmt.Errorf("aggregator: poll: %w", err)
 	}
 	return results, nil
 }
 
-// pollSource polls one source unless it is being polled already (ok false).
-func (a *Aggregator) pollSource(ctx context.Context, src Source, st storage.SourceState, force bool) (Result, bool) {
-	if !a.claim(src.Name) {
-		return Result{}, false
+// errBusy is the result of a forced source that another poller holds.
+var errBusy = errors.New("being polled by another poller; try again when it is done")
+
+// claimAll claims, as the pipeline has room, every source that is due when
+// it starts (of names, if any), or with force every one of names, and hands
+// them to p. It returns the forced names it could not claim.
+func (a *Aggregator) claimAll(ctx context.Context, p *stages, names []string, force bool) ([]string, error) {
+	req := storage.ClaimRequest{Owner: a.opts.Owner, Lease: a.opts.Lease, Force: force}
+	if len(names) > 0 {
+		req.Names = names
 	}
-	defer a.release(src.Name)
-	return a.finish(ctx, a.fetchOne(ctx, src, st, force)), true
+	for {
+		free := p.free()
+		if free == 0 {
+			select {
+			case <-p.freed:
+				continue
+			case <-ctx.Done():
+				return nil, nil
+			}
+		}
+		if ctx.Err() != nil {
+			return nil, nil
+		}
+		req.Limit = free
+		claims, err := a.store.Claim(ctx, req)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, nil
+			}
+			return nil, fmt.Errorf("aggregator: claim: %w", err)
+		}
+		if len(claims) == 0 {
+			if force {
+				return req.Names, nil
+			}
+			return nil, nil
+		}
+		if req.DueBy.IsZero() {
+			req.DueBy = claims[0].Claimed // what was due when the run began, not what came due since
+		}
+		if force {
+			req.Names = slices.DeleteFunc(req.Names, func(n string) bool {
+				return slices.ContainsFunc(claims, func(c storage.Claim) bool { return c.Source == n })
+			})
+		}
+		a.claimed(len(claims))
+		p.add(claims, force)
+	}
 }
 
-// pendingSaves is how many SavePoll calls Poll lets wait for the writer,
-// with their posts in memory, while its workers go on: one and a half times
-// as many as workers. More waiting calls make bigger batches, which rewrite
-// the random-keyed index pages less often, and the store now waits for a
-// batch of several sources to gather when calls come in faster than it
-// commits them (storage/sqlite/group.go), which needs room for them: in
-// bench/ingest (8 workers) 6 waiting calls and no gathering took 4.7 s and
-// 169 commits, 12 with gathering 4.4 s and 67 commits, at 59 MiB peak RSS
-// either way (under the 64 MiB target; before the GC floor, 12 waiting
-// calls without gathering peaked at 64-66 MiB).
-func pendingSaves(workers int) int { return max(1, workers*3/2) }
+// claimed tells Options.OnClaim about n claimed sources.
+func (a *Aggregator) claimed(n int) {
+	if a.opts.OnClaim != nil {
+		a.opts.OnClaim(n)
+	}
+}
 
 // polled is a source fetched and processed, waiting to be stored.
 type polled struct {
@@ -141,23 +146,7 @@ type polled struct {
 	res    Result
 	start  time.Time
 	log    *slog.Logger
-	noSave bool // cancelled: record nothing
-}
-
-// finish stores what fetchOne got with one SavePoll (posts and state
-// together, or state alone) and reports the result.
-func (a *Aggregator) finish(ctx context.Context, p polled) Result {
-	r := p.res
-	if !p.noSave {
-		r = a.save(ctx, p)
-	}
-	if a.opts.OnResult != nil {
-		a.opts.OnResult(r)
-	}
-	if r.New+r.Updated > 0 {
-		a.notifyChanged()
-	}
-	return r
+	noSave bool // cancelled: store nothing, give the claim back
 }
 
 // fetchOne runs the pipeline for one source up to storing: fetch, decode,
@@ -224,30 +213,7 @@ func (a *Aggregator) fetchOne(ctx context.Context, src Source, st storage.Source
 		}
 	}
 	res.Status = next.Status
-	a.plan(src.Name, next.NextPoll)
 	return polled{src: src, next: next, posts: posts, res: res, start: start, log: log}
-}
-
-// save stores p with one SavePoll.
-func (a *Aggregator) save(ctx context.Context, p polled) Result {
-	res, log := p.res, p.log
-	saveCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), saveTimeout)
-	defer cancel()
-	stats, serr := a.store.SavePoll(saveCtx, p.src.Name, p.next, p.posts)
-	if serr != nil {
-		serr = fmt.Errorf("save %d posts: %w", len(p.posts), serr)
-		log.Error("poll failed", "class", ClassStore, "error", serr.Error())
-		if res.Err == nil {
-			res.Err, res.ErrorClass = serr, ClassStore
-			res.Status = storage.StatusError
-		} else {
-			res.Err = errors.Join(res.Err, serr)
-		}
-	} else {
-		res.New, res.Updated = stats.New, stats.Updated
-	}
-	res.Took = a.opts.Now().Sub(p.start)
-	return res
 }
 
 // process runs decode, parse and normalise (which sanitises) over a fetched

@@ -18,6 +18,8 @@ import (
 
 func newTestAggregator(t *testing.T, store *fakeStore, c *clock, sources ...Source) *Aggregator {
 	t.Helper()
+	store.now = c.Now
+	store.sync(sources...)
 	return New(store, sources, Options{Now: c.Now, Logger: testLogger(t), Location: shanghai, Timeout: 5 * time.Second})
 }
 
@@ -228,6 +230,7 @@ func TestPollUnknownSourceAndStoreError(t *testing.T) {
 func TestPollSetSources(t *testing.T) {
 	store, c := newFakeStore(), newClock()
 	a := newTestAggregator(t, store, c, src("one", "file://testdata/rss1.xml"))
+	store.sync(src("two", "file://testdata/atom.xml")) // as SyncSources does before SetSources
 	a.SetSources([]Source{src("two", "file://testdata/atom.xml")})
 	res, _ := a.Poll(context.Background(), nil, false, nil)
 	if len(res) != 1 || res[0].Source != "two" {
@@ -240,6 +243,7 @@ func TestRun(t *testing.T) {
 	path := filepath.Join(dir, "f.xml")
 	os.WriteFile(path, readTestdata(t, "rss1.xml"), 0o644)
 	store := newFakeStore()
+	store.sync(src("f", "file://"+path))
 	a := New(store, []Source{src("f", "file://"+path)}, Options{Logger: testLogger(t)})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
@@ -250,6 +254,7 @@ func TestRun(t *testing.T) {
 		t.Fatal("Run did not poll")
 	}
 	// A new source via SetSources is picked up.
+	store.sync(src("g", "file://testdata/feed.json"))
 	a.SetSources([]Source{src("f", "file://"+path), src("g", "file://testdata/feed.json")})
 	deadline := time.After(10 * time.Second)
 	for store.state("g").Status != storage.StatusOK {
@@ -270,8 +275,8 @@ func TestScheduleBackoffAndJitter(t *testing.T) {
 	for i := range 200 {
 		name := fmt.Sprint("s", i)
 		d := nextAfterSuccess(name, time.Hour, now).Sub(now)
-		if d < 54*time.Minute || d > 66*time.Minute {
-			t.Fatalf("jitter out of ±10%%: %v", d)
+		if d < 30*time.Minute || d >= 90*time.Minute {
+			t.Fatalf("first spread wait out of [0.5, 1.5) × interval: %v", d)
 		}
 	}
 	tests := []struct {

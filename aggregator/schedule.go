@@ -11,7 +11,8 @@ import (
 const maxBackoff = 24 * time.Hour
 
 // jitter returns d moved by up to ±10%, deterministically from the source
-// name and the time, so many sources with one interval spread out.
+// name and the time, so that sources failing together do not retry
+// together.
 func jitter(d time.Duration, name string, now time.Time) time.Duration {
 	h := fnv.New64a()
 	h.Write([]byte(name))
@@ -26,15 +27,42 @@ func jitter(d time.Duration, name string, now time.Time) time.Duration {
 }
 
 // nextAfterSuccess is when a source that answered (200 or 304) is next due:
-// its interval give or take 10%, but no sooner than the hints the answer gave
-// (Cache-Control max-age, Retry-After, RSS ttl, sy:updatePeriod), each capped
-// at a day.
+// at the next point of its own phase in the interval (spread), but no sooner
+// than the hints the answer gave (Cache-Control max-age, Retry-After, RSS
+// ttl, sy:updatePeriod), each capped at a day.
 func nextAfterSuccess(name string, interval time.Duration, now time.Time, hints ...time.Duration) time.Time {
-	d := jitter(interval, name, now)
+	d := spread(name, interval, now)
 	for _, h := range hints {
 		d = max(d, min(h, maxHint))
 	}
 	return now.Add(d)
+}
+
+// spread is how long from now until the source's next poll: the next time
+// whose offset in the interval (counted from the Unix epoch) is the
+// source's phase, a point in [0, interval) derived from a hash of its name,
+// and at least half an interval away. A source polled on time is next due
+// exactly one interval later (less the poll's latency); a source polled off
+// its phase (its first poll, the first after a restart, a failure or a
+// hint) waits between 0.5 and 1.5 intervals and is then back on its phase.
+// So sources first polled together, or all at once after a pause, spread
+// evenly over the interval after one round, and stay spread.
+func spread(name string, interval time.Duration, now time.Time) time.Duration {
+	if interval <= 0 {
+		return 0
+	}
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	phase := int64(h.Sum64() % uint64(interval))
+	at := now.UnixNano() % int64(interval)
+	if at < 0 {
+		at += int64(interval)
+	}
+	d := time.Duration((phase - at + int64(interval)) % int64(interval))
+	if d < interval/2 {
+		d += interval
+	}
+	return d
 }
 
 // nextAfterFailure backs off exponentially: interval·2^(failures-1) with
@@ -63,22 +91,4 @@ func interval(s Source) time.Duration {
 		return s.Interval
 	}
 	return DefaultInterval
-}
-
-// rescheduled is when a source is due after a config reload shortened its
-// interval from old to cur: min(NextPoll, LastPoll+cur), so that it does
-// not wait out the old interval. It applies only when NextPoll came from
-// the old interval alone (at most old+10% after LastPoll): a later NextPoll
-// was set by a hint (max-age, ttl), Retry-After or backoff, which still hold.
-func rescheduled(st storage.SourceState, old, cur time.Duration) time.Time {
-	if cur >= old || st.LastPoll.IsZero() || st.NextPoll.IsZero() {
-		return st.NextPoll
-	}
-	if st.NextPoll.Sub(st.LastPoll) > old+old/10 {
-		return st.NextPoll
-	}
-	if t := st.LastPoll.Add(cur); t.Before(st.NextPoll) {
-		return t
-	}
-	return st.NextPoll
 }

@@ -3,6 +3,7 @@ package feeds
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/refeed/refeed/storage/htmltext"
 	"io"
 	"strings"
 	"testing"
@@ -105,8 +106,12 @@ func TestRSSDates(t *testing.T) {
 	}
 }
 
-func TestPlainText(t *testing.T) {
+// JSON Feed summaries are htmltext.Text of the post's summary: words on
+// either side of a block element stay apart.
+func TestJSONSummaryText(t *testing.T) {
 	tests := []struct{ in, want string }{
+		{"<h1>Title</h1>Body", "Title Body"},
+		{"<h2>要闻</h2><ul><li>一</li><li>二</li></ul>", "要闻 一 二"},
 		{"", ""},
 		{"plain  text\n", "plain text"},
 		{"<p>a &amp; b</p><p>c</p>", "a & b c"},
@@ -114,8 +119,8 @@ func TestPlainText(t *testing.T) {
 		{"x<script>alert(1)</script>y", "xy"},
 	}
 	for _, tt := range tests {
-		if got := plainText(tt.in); got != tt.want {
-			t.Errorf("plainText(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := htmltext.Text(tt.in); got != tt.want {
+			t.Errorf("htmltext.Text(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

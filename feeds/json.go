@@ -3,6 +3,7 @@ package feeds
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/refeed/refeed/storage/htmltext"
 	"io"
 	"time"
 
@@ -95,7 +96,7 @@ func (f *Feed) jsonItem(p *storage.Post, loc *time.Location) jsonItem {
 		URL:           f.itemLink(p),
 		Title:         p.Title,
 		ContentHTML:   body(p),
-		Summary:       plainText(p.Summary),
+		Summary:       htmltext.Text(p.Summary),
 		DatePublished: atomTime(postPublished(p), loc),
 		DateModified:  atomTime(postUpdated(p), loc),
 		Tags:          categoryNames(f.categories(p)),

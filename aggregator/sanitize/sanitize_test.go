@@ -1,6 +1,7 @@
 package sanitize
 
 import (
+	"github.com/refeed/refeed/storage/htmltext"
 	"net/url"
 	"regexp"
 	"strings"
@@ -130,8 +131,8 @@ func TestText(t *testing.T) {
 		{"中文&nbsp;标题", "中文 标题"},
 	}
 	for _, tt := range tests {
-		if got := Text(tt.in); got != tt.want {
-			t.Errorf("Text(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := htmltext.Text(tt.in); got != tt.want {
+			t.Errorf("htmltext.Text(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
@@ -156,7 +157,7 @@ func FuzzSanitize(f *testing.F) {
 		if again := HTML(out, base); dangerous.MatchString(again) {
 			t.Errorf("second pass dangerous: %q", again)
 		}
-		_ = Text(in)
+		_ = htmltext.Text(in)
 	})
 }
 

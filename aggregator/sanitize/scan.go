@@ -1,6 +1,7 @@
 package sanitize
 
 import (
+	"github.com/refeed/refeed/storage/htmltext"
 	"net/url"
 	"strings"
 	"unicode"
@@ -238,33 +239,15 @@ type textBuilder struct {
 // full reports whether the builder holds all the text it was asked for.
 func (t *textBuilder) full() bool { return t.limit >= 0 && t.b.Len() >= t.limit }
 
-// skipsText lists the elements whose content Text drops.
-func skipsText(name string) bool {
-	switch name {
-	case "script", "style", "noscript", "template", "iframe", "object":
-		return true
-	}
-	return false
-}
-
-// block lists the elements whose start and end separate words.
-func block(name string) bool {
-	switch name {
-	case "p", "div", "li", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote":
-		return true
-	}
-	return false
-}
-
 // startTag accounts for a start tag; skip is the depth of elements whose
 // text is dropped, before and after.
 func (t *textBuilder) startTag(name string, selfClosing bool, skip int) int {
 	switch {
 	case selfClosing:
 		t.space = true
-	case skipsText(name):
+	case htmltext.Skips(name):
 		skip++
-	case block(name) || name == "br":
+	case htmltext.Block(name) || name == "br":
 		t.space = true
 	}
 	return skip
@@ -273,11 +256,11 @@ func (t *textBuilder) startTag(name string, selfClosing bool, skip int) int {
 // endTag is startTag for an end tag.
 func (t *textBuilder) endTag(name string, skip int) int {
 	switch {
-	case skipsText(name):
+	case htmltext.Skips(name):
 		if skip > 0 {
 			skip--
 		}
-	case block(name):
+	case htmltext.Block(name):
 		t.space = true
 	}
 	return skip

@@ -1,6 +1,7 @@
 package sanitize
 
 import (
+	"github.com/refeed/refeed/storage/htmltext"
 	"net/url"
 	"strings"
 	"testing"
@@ -115,9 +116,9 @@ func checkScan(t *testing.T, in string) {
 		if html != want && in != "" {
 			t.Errorf("HTMLText(%q) html %q, want %q", in, html, want)
 		}
-		wantText := Text(want)
+		wantText := htmltext.Text(want)
 		if text != wantText {
-			t.Errorf("HTMLText(%q) text %q, want Text(%q) = %q", in, text, want, wantText)
+			t.Errorf("HTMLText(%q) text %q, want htmltext.Text(%q) = %q", in, text, want, wantText)
 		}
 		// A limited text is a prefix of the whole text, at least limit
 		// bytes long unless it is all of it, cut on a rune boundary.
@@ -137,7 +138,7 @@ func BenchmarkHTMLText(b *testing.B) {
 	in := strings.Repeat(scanSeeds[2]+scanSeeds[3]+scanSeeds[10], 20)
 	b.Run("HTML+Text", func(b *testing.B) {
 		for b.Loop() {
-			_ = Text(HTML(in, base))
+			_ = htmltext.Text(HTML(in, base))
 		}
 	})
 	b.Run("HTMLText", func(b *testing.B) {
@@ -151,7 +152,7 @@ func BenchmarkPostProcess(b *testing.B) {
 	clean := policy().Sanitize(strings.Repeat(scanSeeds[2]+scanSeeds[3]+scanSeeds[10]+"<p>国家税务总局发布关于进一步优化增值税发票管理的公告，明确了纳税人申领、开具发票的具体要求。</p>", 20))
 	b.Run("tokenizer+Text", func(b *testing.B) {
 		for b.Loop() {
-			_ = Text(postProcessTokenizer(clean, base))
+			_ = htmltext.Text(postProcessTokenizer(clean, base))
 		}
 	})
 	b.Run("scanner", func(b *testing.B) {

@@ -10,8 +10,9 @@ import (
 	"os"
 	"strings"
 
+	"github.com/refeed/refeed/aggregator"
 	"github.com/refeed/refeed/config"
-	"github.com/refeed/refeed/storage/sqlite"
+	"github.com/refeed/refeed/storage"
 )
 
 // Exit codes, per SPEC.
@@ -28,6 +29,7 @@ type env struct {
 	logFormat      string
 	logLevel       string
 	log            *slog.Logger
+	owner          string // this process's name in claims and leases
 }
 
 // command is one subcommand.
@@ -103,7 +105,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		usage(stderr)
 		return exitUsage
 	}
-	e := &env{stdout: stdout, stderr: stderr}
+	e := &env{stdout: stdout, stderr: stderr, owner: aggregator.DefaultOwner()}
 	fs := flag.NewFlagSet("refeed "+cmd.name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	if cmd.name != "import-opml" && cmd.name != "version" {
@@ -171,7 +173,7 @@ func (e *env) loadConfig() (*config.Config, bool) {
 
 // open checks for stray arguments, loads the config and opens its
 // database. On failure it has said why, and code is the exit code.
-func (e *env) open(ctx context.Context, fs *flag.FlagSet, args []string) (cfg *config.Config, st *sqlite.Store, code int) {
+func (e *env) open(ctx context.Context, fs *flag.FlagSet, args []string) (cfg *config.Config, st storage.Store, code int) {
 	if !e.noArgs(fs, args) {
 		return nil, nil, exitUsage
 	}

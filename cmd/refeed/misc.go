@@ -93,7 +93,12 @@ func runBackup(ctx context.Context, e *env, fs *flag.FlagSet, args []string) int
 		return exitUsage
 	}
 	defer st.Close()
-	if err := st.Backup(ctx, out); err != nil {
+	b, ok := st.(storage.Backuper)
+	if !ok {
+		fmt.Fprintln(e.stderr, "refeed backup: this storage backend has no built-in backup; use the database's own tools")
+		return exitUsage
+	}
+	if err := b.Backup(ctx, out); err != nil {
 		e.log.Error("backup", "out", out, "error", err)
 		return exitPartial
 	}

@@ -17,7 +17,6 @@ import (
 
 	"github.com/refeed/refeed/aggregator"
 	"github.com/refeed/refeed/storage"
-	"github.com/refeed/refeed/storage/sqlite"
 )
 
 // stringList is a repeatable string flag.
@@ -58,22 +57,20 @@ func runPoll(ctx context.Context, e *env, fs *flag.FlagSet, args []string, pollS
 		return exitUsage
 	}
 	defer st.Close()
-	total, err := countDue(ctx, st, pollSources, pollForce, time.Now())
-	if err != nil {
-		e.log.Error("poll", "error", err)
-		return exitPartial
-	}
-	progress := newPollProgress(e.stderr, total)
+	progress := newPollProgress(e.stderr)
 	if progress.bar != nil {
 		// Log lines go through the bar, so that they do not land in its middle.
 		pe := *e
+		var err error
 		if pe.log, err = newLogger(progress, e.logFormat, e.logLevel); err != nil {
 			e.log.Error("poll", "error", err)
 			return exitUsage
 		}
 		e = &pe
 	}
-	agg := aggregator.New(st, aggregatorSources(cfg), aggregatorOptions(e, cfg))
+	opts := aggregatorOptions(e, cfg)
+	opts.OnClaim = progress.claimed
+	agg := aggregator.New(st, aggregatorSources(cfg), opts)
 	start := time.Now()
 	results, err := agg.Poll(ctx, pollSources, pollForce, progress.add)
 	progress.finish()
@@ -89,38 +86,13 @@ func runPoll(ctx context.Context, e *env, fs *flag.FlagSet, args []string, pollS
 	}
 	// Cron users run no serve, so poll applies [storage] keep and
 	// keep_per_source itself.
-	if n := prune(ctx, e.log, st, cfg, time.Now()); n > 0 {
+	if n := prune(ctx, e.log, st, e.owner, cfg, time.Now()); n > 0 {
 		fmt.Fprintf(e.stdout, "%d old posts pruned\n", n)
 	}
 	if failed > 0 {
 		return exitPartial
 	}
 	return exitOK
-}
-
-// countDue returns how many of the named sources (all when names is empty)
-// Poll will poll: the due ones, or all with force. It mirrors
-// aggregator.Poll's choice, for the progress bar's total.
-func countDue(ctx context.Context, st *sqlite.Store, names []string, force bool, now time.Time) (int, error) {
-	stored, err := st.Sources(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("list sources: %w", err)
-	}
-	want := map[string]bool{}
-	for _, n := range names {
-		want[n] = true
-	}
-	n := 0
-	for _, s := range stored {
-		if len(want) > 0 && !want[s.Name] {
-			continue
-		}
-		due := s.State.Status != storage.StatusGone && (s.State.NextPoll.IsZero() || !now.Before(s.State.NextPoll))
-		if force || due {
-			n++
-		}
-	}
-	return n, nil
 }
 
 // pollProgress is a progress bar on a terminal and nothing otherwise (the
@@ -130,14 +102,15 @@ type pollProgress struct {
 	w        io.Writer
 	mu       sync.Mutex
 	bar      *progressbar.ProgressBar
+	total    int // sources claimed so far: the bar's length grows with the claims
 	newPosts int
 	errors   int
 }
 
-func newPollProgress(w io.Writer, total int) *pollProgress {
+func newPollProgress(w io.Writer) *pollProgress {
 	p := &pollProgress{w: w}
-	if f, ok := w.(*os.File); ok && isatty.IsTerminal(f.Fd()) && total > 0 {
-		p.bar = progressbar.NewOptions(total,
+	if f, ok := w.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
+		p.bar = progressbar.NewOptions(-1,
 			progressbar.OptionSetWriter(w),
 			progressbar.OptionSetDescription("polling"),
 			progressbar.OptionShowCount(),
@@ -147,6 +120,17 @@ func newPollProgress(w io.Writer, total int) *pollProgress {
 		)
 	}
 	return p
+}
+
+// claimed grows the bar by n claimed sources.
+func (p *pollProgress) claimed(n int) {
+	if p.bar == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.total += n
+	p.bar.ChangeMax(p.total)
 }
 
 func (p *pollProgress) add(r aggregator.Result) {

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
 	"github.com/refeed/refeed/config"
+	"github.com/refeed/refeed/storage"
 )
 
 // Retention timings in serve.
@@ -18,14 +20,24 @@ const (
 	pruneSettle = 2 * time.Second
 )
 
-// pruner deletes posts beyond [storage] keep and keep_per_source.
+// pruner deletes posts beyond [storage] keep and keep_per_source, under the
+// named lease that keeps retention to one process at a time.
 type pruner interface {
 	Prune(ctx context.Context, olderThan time.Time, perSource int) (int, error)
+	AcquireLease(ctx context.Context, name, owner string, ttl time.Duration) (storage.Lease, error)
+	ReleaseLease(ctx context.Context, name, owner string) error
 }
 
-// prune applies cfg's retention limits once, if any is set, and returns the
-// number of posts deleted.
-func prune(ctx context.Context, log *slog.Logger, st pruner, cfg *config.Config, now time.Time) int {
+// Retention's named lease: one process prunes at a time (serve, several
+// serves, or a `refeed poll` from cron beside them).
+const (
+	retentionLease    = "retention"
+	retentionLeaseTTL = 10 * time.Minute
+)
+
+// prune applies cfg's retention limits once, if any is set and no other
+// process is pruning, and returns the number of posts deleted.
+func prune(ctx context.Context, log *slog.Logger, st pruner, owner string, cfg *config.Config, now time.Time) int {
 	keep, perSource := cfg.Storage.Keep, cfg.Storage.KeepPerSource
 	if keep <= 0 && perSource <= 0 {
 		return 0
@@ -34,6 +46,19 @@ func prune(ctx context.Context, log *slog.Logger, st pruner, cfg *config.Config,
 	if keep > 0 {
 		before = now.Add(-keep)
 	}
+	if _, err := st.AcquireLease(ctx, retentionLease, owner, retentionLeaseTTL); err != nil {
+		if errors.Is(err, storage.ErrLeaseHeld) {
+			log.Debug("prune skipped: another process is pruning")
+		} else if ctx.Err() == nil {
+			log.Error("prune", "error", err)
+		}
+		return 0
+	}
+	defer func() {
+		if err := st.ReleaseLease(context.WithoutCancel(ctx), retentionLease, owner); err != nil {
+			log.Warn("prune: release the retention lease; it ends by itself", "error", err)
+		}
+	}()
 	n, err := st.Prune(ctx, before, perSource)
 	switch {
 	case err != nil:
@@ -52,7 +77,7 @@ func prune(ctx context.Context, log *slog.Logger, st pruner, cfg *config.Config,
 // pruned as soon as the round is over); pruneSettle after every reload
 // (received on reloaded), so tightened limits apply at once; and every
 // pruneEvery. pruned is called after a prune that deleted posts.
-func retention(ctx context.Context, log *slog.Logger, st pruner, cfg func() *config.Config,
+func retention(ctx context.Context, log *slog.Logger, st pruner, owner string, cfg func() *config.Config,
 	changed, reloaded <-chan struct{}, pruned func()) {
 	settle := time.NewTimer(pruneSettle)
 	defer settle.Stop()
@@ -60,7 +85,7 @@ func retention(ctx context.Context, log *slog.Logger, st pruner, cfg func() *con
 	defer every.Stop()
 	sawChange, prunedAfterChange := false, false
 	run := func() {
-		if prune(ctx, log, st, cfg(), time.Now()) > 0 && pruned != nil {
+		if prune(ctx, log, st, owner, cfg(), time.Now()) > 0 && pruned != nil {
 			pruned()
 		}
 		prunedAfterChange = prunedAfterChange || sawChange

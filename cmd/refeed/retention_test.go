@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/refeed/refeed/config"
+	"github.com/refeed/refeed/storage"
 )
 
 // freshSource writes samples/fresh.xml into dir, with one post from an hour
@@ -201,6 +202,22 @@ type fakePruner struct {
 	calls     int
 	olderThan time.Time
 	perSource int
+	heldBy    string
+}
+
+func (f *fakePruner) AcquireLease(_ context.Context, name, owner string, ttl time.Duration) (storage.Lease, error) {
+	if f.heldBy != "" && f.heldBy != owner {
+		return storage.Lease{}, storage.ErrLeaseHeld
+	}
+	f.heldBy = owner
+	return storage.Lease{Name: name, Owner: owner, Token: 1}, nil
+}
+
+func (f *fakePruner) ReleaseLease(_ context.Context, name, owner string) error {
+	if f.heldBy == owner {
+		f.heldBy = ""
+	}
+	return nil
 }
 
 func (f *fakePruner) Prune(_ context.Context, olderThan time.Time, perSource int) (int, error) {
@@ -216,25 +233,30 @@ func TestPruneLimits(t *testing.T) {
 		name          string
 		keep          time.Duration
 		perSource     int
+		heldBy        string // another process holds the retention lease
 		wantCalls     int
 		wantOlderThan time.Time
 	}{
-		{"no limits", 0, 0, 0, time.Time{}},
-		{"age", 24 * time.Hour, 0, 1, now.Add(-24 * time.Hour)},
-		{"count", 0, 5, 1, time.Time{}},
-		{"both", 365 * 24 * time.Hour, 5000, 1, now.Add(-365 * 24 * time.Hour)},
+		{"no limits", 0, 0, "", 0, time.Time{}},
+		{"age", 24 * time.Hour, 0, "", 1, now.Add(-24 * time.Hour)},
+		{"count", 0, 5, "", 1, time.Time{}},
+		{"both", 365 * 24 * time.Hour, 5000, "", 1, now.Add(-365 * 24 * time.Hour)},
+		{"another process prunes", 24 * time.Hour, 0, "other", 0, time.Time{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var cfg config.Config
 			cfg.Storage.Keep, cfg.Storage.KeepPerSource = tc.keep, tc.perSource
-			f := &fakePruner{}
-			n := prune(context.Background(), log, f, &cfg, now)
+			f := &fakePruner{heldBy: tc.heldBy}
+			n := prune(context.Background(), log, f, "me", &cfg, now)
 			if f.calls != tc.wantCalls || !f.olderThan.Equal(tc.wantOlderThan) || (tc.wantCalls > 0 && f.perSource != tc.perSource) {
 				t.Errorf("Prune called %d times with (%v, %d); want %d with (%v, %d)",
 					f.calls, f.olderThan, f.perSource, tc.wantCalls, tc.wantOlderThan, tc.perSource)
 			}
 			if want := 2 * tc.wantCalls; n != want {
 				t.Errorf("prune = %d, want %d", n, want)
+			}
+			if f.heldBy != tc.heldBy {
+				t.Errorf("retention lease held by %q after prune, want %q", f.heldBy, tc.heldBy)
 			}
 		})
 	}

@@ -95,7 +95,7 @@ func runServe(ctx context.Context, e *env, fs *flag.FlagSet, args []string, poll
 	var cfgMu sync.Mutex
 	current := cfg
 	wg.Go(func() {
-		retention(bg, e.log, st, func() *config.Config { cfgMu.Lock(); defer cfgMu.Unlock(); return current },
+		retention(bg, e.log, st, e.owner, func() *config.Config { cfgMu.Lock(); defer cfgMu.Unlock(); return current },
 			changed, reloaded, srv.Invalidate)
 	})
 

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"runtime/debug"
 
 	"github.com/refeed/refeed/aggregator"
@@ -13,11 +14,22 @@ import (
 	"github.com/refeed/refeed/storage/sqlite"
 )
 
+// openBackend opens the storage backend the config names: the one place
+// that chooses one. Today that is SQLite at [storage] path; log hears of
+// schema upgrades, which can take a while.
+func openBackend(ctx context.Context, cfg *config.Config, log *slog.Logger) (storage.Store, error) {
+	st, err := sqlite.Open(ctx, cfg.Storage.Path, sqlite.WithLogger(log))
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
 // openStore opens the config's database and makes its sources match the
-// config. e.log hears of schema upgrades, which can take a while, and of a
-// failure, as cmd's; false means the command should exit with exitUsage.
-func (e *env) openStore(ctx context.Context, cfg *config.Config, cmd string) (*sqlite.Store, bool) {
-	st, err := sqlite.Open(ctx, cfg.Storage.Path, sqlite.WithLogger(e.log))
+// config. e.log hears of schema upgrades and of a failure, as cmd's; false
+// means the command should exit with exitUsage.
+func (e *env) openStore(ctx context.Context, cfg *config.Config, cmd string) (storage.Store, bool) {
+	st, err := openBackend(ctx, cfg, e.log)
 	if err != nil {
 		e.log.Error(cmd, "error", fmt.Errorf("open database: %w", err))
 		return nil, false
@@ -59,6 +71,7 @@ func aggregatorOptions(e *env, cfg *config.Config) aggregator.Options {
 		UserAgent:   cfg.DefaultUserAgent(version()),
 		Location:    cfg.Location,
 		Logger:      e.log,
+		Owner:       e.owner,
 	}
 }
 

@@ -61,7 +61,7 @@ func benchPost(i int) storage.Post {
 }
 
 func benchStore(b *testing.B, sources int) *Store {
-	s := MustOpen(b)
+	s := mustOpen(b)
 	var cfg []storage.SourceConfig
 	for i := range sources {
 		cfg = append(cfg, storage.SourceConfig{Name: fmt.Sprint("s", i), Category: fmt.Sprint("c", i%10), Tags: []string{"t", fmt.Sprint("t", i%7)}})

@@ -99,7 +99,6 @@ func (s *Store) Claim(ctx context.Context, r storage.ClaimRequest) ([]storage.Cl
 	return claims, nil
 }
 
-
 // scanState reads claimColumns.
 func scanState(rows *sql.Rows, name *string, st *storage.SourceState) error {
 	var lastPoll, lastSuccess, nextPoll int64

@@ -49,13 +49,13 @@ const (
 
 // saveReq is one SavePoll call waiting for, or in, a batch.
 type saveReq struct {
-	ctx    context.Context
-	claim  storage.Claim
-	state  storage.SourceState
-	posts  []storage.Post
-	stats  storage.SaveStats
-	err    error
-	wake   chan bool // true: lead the next batch; false: done
+	ctx   context.Context
+	claim storage.Claim
+	state storage.SourceState
+	posts []storage.Post
+	stats storage.SaveStats
+	err   error
+	wake  chan bool // true: lead the next batch; false: done
 }
 
 // saveQueue is the queue of SavePoll calls. At most one caller leads (runs

@@ -251,7 +251,7 @@ func TestGroupCommitFewCallers(t *testing.T) {
 // storeWithSources opens a store with sources s0..s(n-1) in category c.
 func storeWithSources(t *testing.T, n int, tags ...string) *Store {
 	t.Helper()
-	s := MustOpen(t)
+	s := mustOpen(t)
 	var cfg []storage.SourceConfig
 	for i := range n {
 		cfg = append(cfg, storage.SourceConfig{Name: fmt.Sprint("s", i), URL: "https://example.org/", Category: "c", Tags: tags})

@@ -3,6 +3,8 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"path/filepath"
+	"testing"
 	"time"
 
 	"github.com/refeed/refeed/storage"
@@ -21,4 +23,15 @@ func claimOf(s *Store, name string) storage.Claim {
 		return storage.Claim{Source: name}
 	}
 	return cs[0]
+}
+
+// mustOpen opens a new database in a temporary directory for a test.
+func mustOpen(tb testing.TB, opts ...Option) *Store {
+	tb.Helper()
+	s, err := Open(context.Background(), filepath.Join(tb.TempDir(), "refeed.db"), opts...)
+	if err != nil {
+		tb.Fatalf("Open: %v", err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
 }

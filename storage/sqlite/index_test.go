@@ -38,7 +38,7 @@ func searchTitles(t *testing.T, s *Store, q string) []string {
 
 func TestSearchIndexQueue(t *testing.T) {
 	ctx := context.Background()
-	s := MustOpen(t)
+	s := mustOpen(t)
 	if err := s.SyncSources(ctx, []storage.SourceConfig{{Name: "a"}, {Name: "b"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func TestSearchIndexAcrossReopen(t *testing.T) {
 // batch before it runs.
 func TestSearchCatchUpLargeQueue(t *testing.T) {
 	ctx := context.Background()
-	s := MustOpen(t)
+	s := mustOpen(t)
 	s.ix.halt() // only the search indexes
 	if err := s.SyncSources(ctx, []storage.SourceConfig{{Name: "a"}}); err != nil {
 		t.Fatal(err)

@@ -25,8 +25,8 @@ func TestBatchLookupsMatchOnePostLookups(t *testing.T) {
 			ctx := context.Background()
 			now := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
 			clock := func() time.Time { return now }
-			batch := MustOpen(t, WithNow(clock))
-			single := MustOpen(t, WithNow(clock), withOnePostLookups())
+			batch := mustOpen(t, WithNow(clock))
+			single := mustOpen(t, WithNow(clock), withOnePostLookups())
 			stores := []*Store{batch, single}
 
 			all := []storage.SourceConfig{
@@ -101,8 +101,8 @@ func TestBatchLookupsMatchOnePostLookups(t *testing.T) {
 // later post of the poll, no longer holds.
 func TestBatchLookupsAfterRekey(t *testing.T) {
 	ctx := context.Background()
-	batch := MustOpen(t)
-	single := MustOpen(t, withOnePostLookups())
+	batch := mustOpen(t)
+	single := mustOpen(t, withOnePostLookups())
 	a := storage.SourceConfig{Name: "a", Category: "x"}
 	b := storage.SourceConfig{Name: "b", Category: "y"}
 	for i, step := range []struct {
@@ -187,7 +187,7 @@ func dumpTables(t *testing.T, s *Store) string {
 // and find each key or link through an index, whatever the store holds.
 func TestLookupPlansUseIndexes(t *testing.T) {
 	ctx := context.Background()
-	s := MustOpen(t)
+	s := mustOpen(t)
 	var w writeStmts
 	for _, st := range w.statements() {
 		if st.dst != &w.byKeys && st.dst != &w.byLinks {

@@ -13,7 +13,7 @@ import (
 func TestSourcesCountsFollowChanges(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
-	s := MustOpen(t, WithNow(func() time.Time { return now }))
+	s := mustOpen(t, WithNow(func() time.Time { return now }))
 	cfg := []storage.SourceConfig{{Name: "a", Category: "x"}, {Name: "b", Category: "x"}}
 	if err := s.SyncSources(ctx, cfg); err != nil {
 		t.Fatal(err)

@@ -93,7 +93,7 @@ func TestNewerSchemaRefused(t *testing.T) {
 
 func TestQueryPlansUseIndexes(t *testing.T) {
 	ctx := context.Background()
-	s := MustOpen(t)
+	s := mustOpen(t)
 	cursor := &storage.Cursor{Published: time.Now(), ID: "0123456789abcdef"}
 	for _, q := range []storage.Query{
 		{}, {Category: "c"}, {Tag: "t"}, {Source: "s"},
@@ -125,7 +125,7 @@ func TestTombstoneKeepsPrunedPostAway(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
-	s := MustOpen(t, WithNow(clock))
+	s := mustOpen(t, WithNow(clock))
 	if err := s.SyncSources(ctx, []storage.SourceConfig{{Name: "a", Category: "x"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +153,7 @@ func TestTombstoneKeepsPrunedPostAway(t *testing.T) {
 
 func TestBackupOpens(t *testing.T) {
 	ctx := context.Background()
-	s := MustOpen(t)
+	s := mustOpen(t)
 	if err := s.SyncSources(ctx, []storage.SourceConfig{{Name: "a", Category: "x"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +182,7 @@ func TestOpenErrors(t *testing.T) {
 	if _, err := Open(ctx, filepath.Join(t.TempDir(), "no", "such", "dir", "x.db")); err == nil {
 		t.Errorf("Open(missing dir): no error")
 	}
-	s := MustOpen(t)
+	s := mustOpen(t)
 	if _, err := s.Posts(ctx, storage.Query{}); err == nil {
 		t.Errorf("Posts(limit 0): no error")
 	}
@@ -196,7 +196,6 @@ func TestOpenErrors(t *testing.T) {
 		t.Errorf("failed SyncSources left a source: %v", err)
 	}
 }
-
 
 func mustOpenAt(tb testing.TB, path string) *Store {
 	tb.Helper()

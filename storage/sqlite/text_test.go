@@ -8,7 +8,6 @@ import (
 	"github.com/refeed/refeed/storage/search"
 )
 
-
 func TestFTSPhraseAndIndexable(t *testing.T) {
 	for _, tc := range []struct {
 		term      string
@@ -37,12 +36,11 @@ func TestFTSPhraseAndIndexable(t *testing.T) {
 	}
 }
 
-
 func FuzzSearchNeverErrors(f *testing.F) {
 	for _, s := range []string{`"`, `*`, `(`, `AND`, `NEAR(a b)`, `-x`, `退税`, `税`, `a:b`, `%_\`, "\x00", `"a" OR "b"`} {
 		f.Add(s)
 	}
-	s := MustOpen(f)
+	s := mustOpen(f)
 	ctx := context.Background()
 	if err := s.SyncSources(ctx, []storage.SourceConfig{{Name: "a", Category: "x"}}); err != nil {
 		f.Fatal(err)

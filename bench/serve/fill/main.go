@@ -111,7 +111,12 @@ func run(ctx context.Context, dir string, n, batch int, listen string) error {
 	}
 	done, next := 0, 50000
 	for j := range jobs {
-		stats, err := st.SavePoll(ctx, j.source, state, j.posts)
+		cs, err := st.Claim(ctx, storage.ClaimRequest{Owner: "fill", Lease: time.Hour, Limit: 1,
+			Names: []string{j.source}, Force: true})
+		if err != nil || len(cs) != 1 {
+			return fmt.Errorf("claim %s: %v (%d claims)", j.source, err, len(cs))
+		}
+		stats, err := st.SavePoll(ctx, cs[0], state, j.posts)
 		if err != nil {
 			return err
 		}
