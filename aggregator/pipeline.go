@@ -49,9 +49,14 @@ type stages struct {
 	unstarted   []storage.Claim // claims given back at the end
 }
 
-// capacity is how many claims may be in the pipeline at once: one per
-// worker and one per waiting save.
-func (a *Aggregator) capacity() int { return 2 * a.opts.Concurrency }
+// capacity is how many claims may be in the pipeline at once: two per
+// worker and one per waiting save, so that workers find the next claim
+// waiting while the claimer takes a batch.
+func (a *Aggregator) capacity() int { return 3 * a.opts.Concurrency }
+
+// claimBatch is the least room worth a claim while claims are outstanding:
+// claiming each slot as it frees would cost one claim per source.
+func (a *Aggregator) claimBatch() int { return a.opts.Concurrency }
 
 // startPipeline starts the workers; record (called from several goroutines)
 // gets each source's result.
@@ -69,11 +74,16 @@ func (a *Aggregator) startPipeline(ctx context.Context, record func(Result)) *st
 	return p
 }
 
-// free is how many more claims the pipeline takes now.
+// free is how many more claims the pipeline takes now: 0 while it has
+// room for less than a batch and is not empty.
 func (p *stages) free() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.a.capacity() - p.outstanding
+	n := p.a.capacity() - p.outstanding
+	if n < p.a.claimBatch() && p.outstanding > 0 {
+		return 0
+	}
+	return n
 }
 
 // busy reports whether any claim is still in the pipeline.

@@ -44,7 +44,8 @@ func (a *Aggregator) Poll(ctx context.Context, names []string, force bool, progr
 			return nil, fmt.Errorf("%w: %q", ErrUnknownSource, n)
 		}
 	}
-	if force && len(names) == 0 {
+	named := len(names) > 0
+	if force && !named {
 		for n := range a.sources {
 			names = append(names, n)
 		}
@@ -65,10 +66,23 @@ func (a *Aggregator) Poll(ctx context.Context, names []string, force bool, progr
 		}
 	}
 	p := a.startPipeline(ctx, record)
-	skipped, err := a.claimAll(ctx, p, names, force)
+	var claimNames []string // nil: all (with force, by a cursor over names)
+	if named {
+		claimNames = slices.Clone(names) // claimAll removes what it claimed
+	}
+	err := a.claimAll(ctx, p, claimNames, force)
 	p.stop()
-	for _, n := range skipped {
-		record(Result{Source: n, ErrorClass: ClassBusy, Err: errBusy})
+	if force && err == nil && ctx.Err() == nil {
+		// What a forced run did not poll, another poller holds.
+		polled := make(map[string]bool, len(results))
+		for _, r := range results {
+			polled[r.Source] = true
+		}
+		for _, n := range names {
+			if !polled[n] {
+				record(Result{Source: n, ErrorClass: ClassBusy, Err: errBusy})
+			}
+		}
 	}
 	slices.SortFunc(results, func(x, y Result) int { return strings.Compare(x.Source, y.Source) })
 	if err != nil {
@@ -84,13 +98,10 @@ func (a *Aggregator) Poll(ctx context.Context, names []string, force bool, progr
 var errBusy = errors.New("being polled by another poller; try again when it is done")
 
 // claimAll claims, as the pipeline has room, every source that is due when
-// it starts (of names, if any), or with force every one of names, and hands
-// them to p. It returns the forced names it could not claim.
-func (a *Aggregator) claimAll(ctx context.Context, p *stages, names []string, force bool) ([]string, error) {
-	req := storage.ClaimRequest{Owner: a.opts.Owner, Lease: a.opts.Lease, Force: force}
-	if len(names) > 0 {
-		req.Names = names
-	}
+// it starts (of names, if not nil), or with force every one of names (all
+// when nil), and hands them to p.
+func (a *Aggregator) claimAll(ctx context.Context, p *stages, names []string, force bool) error {
+	req := storage.ClaimRequest{Owner: a.opts.Owner, Lease: a.opts.Lease, Force: force, Names: names}
 	for {
 		free := p.free()
 		if free == 0 {
@@ -98,36 +109,37 @@ func (a *Aggregator) claimAll(ctx context.Context, p *stages, names []string, fo
 			case <-p.freed:
 				continue
 			case <-ctx.Done():
-				return nil, nil
+				return nil
 			}
 		}
 		if ctx.Err() != nil {
-			return nil, nil
+			return nil
 		}
 		req.Limit = free
 		claims, err := a.store.Claim(ctx, req)
 		if err != nil {
 			if ctx.Err() != nil {
-				return nil, nil
+				return nil
 			}
-			return nil, fmt.Errorf("aggregator: claim: %w", err)
+			return fmt.Errorf("aggregator: claim: %w", err)
 		}
 		if len(claims) == 0 {
-			if force {
-				return req.Names, nil
-			}
-			return nil, nil
+			return nil
 		}
 		if req.DueBy.IsZero() {
 			req.DueBy = claims[0].Claimed // what was due when the run began, not what came due since
 		}
-		if force {
-			req.Names = slices.DeleteFunc(req.Names, func(n string) bool {
-				return slices.ContainsFunc(claims, func(c storage.Claim) bool { return c.Source == n })
-			})
+		for _, c := range claims {
+			if req.Names != nil && force {
+				req.Names = slices.DeleteFunc(req.Names, func(n string) bool { return n == c.Source })
+			}
+			req.After = max(req.After, c.Source)
 		}
 		a.claimed(len(claims))
 		p.add(claims, force)
+		if req.Names != nil && len(req.Names) == 0 {
+			return nil
+		}
 	}
 }
 

@@ -228,3 +228,38 @@ func TestTwoPollersFetchEachSourceOnce(t *testing.T) {
 	}
 	t.Logf("refeed poll polled %d, serve the other %d", len(res), 200-len(res))
 }
+
+// A forced poll polls every source another poller does not hold, and
+// reports those it holds as busy, not as failures.
+func TestForcedPollSkipsHeldSources(t *testing.T) {
+	store, c := newFakeStore(), newClock()
+	var srcs []Source
+	for i := range 30 {
+		srcs = append(srcs, src(fmt.Sprintf("s%02d", i), "file://testdata/atom.xml"))
+	}
+	a := newTestAggregator(t, store, c, srcs...)
+	held, err := store.Claim(context.Background(), storage.ClaimRequest{Owner: "serve", Lease: time.Hour, Limit: 1,
+		Names: []string{"s17"}, Force: true})
+	if err != nil || len(held) != 1 {
+		t.Fatal(err)
+	}
+	for _, names := range [][]string{nil, {"s03", "s17"}} {
+		res, err := a.Poll(context.Background(), names, true, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := len(names)
+		if names == nil {
+			want = 30
+		}
+		if len(res) != want {
+			t.Fatalf("forced poll of %v: %d results, want %d", names, len(res), want)
+		}
+		for _, r := range res {
+			busy := r.Source == "s17"
+			if busy != (r.ErrorClass == ClassBusy) || busy == (r.Status == storage.StatusOK) {
+				t.Errorf("forced poll of %v: %+v", names, r)
+			}
+		}
+	}
+}

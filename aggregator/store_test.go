@@ -94,6 +94,9 @@ func (s *fakeStore) Claim(ctx context.Context, r storage.ClaimRequest) ([]storag
 		if r.Names != nil && !slices.Contains(r.Names, n) {
 			continue
 		}
+		if r.Force && r.Names == nil && n <= r.After {
+			continue
+		}
 		st := s.sources[n].State
 		if s.leases[n].until.After(now) {
 			continue

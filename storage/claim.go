@@ -14,8 +14,10 @@ type ClaimRequest struct {
 	// claim, so that sources it polled already are not due again for it.
 	DueBy time.Time
 	// Force claims Names whether due or gone (refeed poll -force); live
-	// leases still hold. Without Names it claims every source.
+	// leases still hold. Without Names it claims every source, in name
+	// order, after After: a forced run passes the last name it claimed.
 	Force bool
+	After string
 }
 
 // Claim is a source leased to one poller: its poll state as stored, and the

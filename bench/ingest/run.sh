@@ -73,7 +73,8 @@ done
 addr=$(cat "$tmp/addr")
 
 # Interval 1s: the second `refeed poll` runs after every source is due
-# again (1s ± 10% jitter), so it makes one conditional request per source.
+# again (a first round places next polls 0.5-1.5 intervals on), so it makes
+# one conditional request per source.
 # (-force would poll them too, but without validators.)
 {
 	cat <<EOF
@@ -159,7 +160,7 @@ cp "$tmp/time1r$best.txt" "$tmp/time1.txt"
 cp "$tmp/poll1r$best.txt" "$tmp/poll1.txt"
 median_wall=$(tr ' ' '\n' <<<"$walls" | sed '/^$/d' | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
 
-sleep 1.2 # every source due again
+sleep 1.6 # every source due again: first-round next polls are 0.5-1.5 s on
 
 echo "== poll 2 (conditional)" >&2
 poll 2

@@ -42,8 +42,8 @@ func (s *Store) Claim(ctx context.Context, r storage.ClaimRequest) ([]storage.Cl
 			ORDER BY max(next_poll, lease_until) LIMIT ?`
 		args = []any{dueBy.UnixNano(), r.Limit}
 	case r.Names == nil:
-		pick = `SELECT name FROM sources WHERE lease_until <= ? ORDER BY name LIMIT ?`
-		args = []any{now.UnixNano(), r.Limit}
+		pick = `SELECT name FROM sources WHERE name > ? AND lease_until <= ? ORDER BY name LIMIT ?`
+		args = []any{r.After, now.UnixNano(), r.Limit}
 	default:
 		names, err := jsonStrings(r.Names)
 		if err != nil {

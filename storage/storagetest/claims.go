@@ -124,6 +124,15 @@ func testClaimNames(f *fixture) {
 		t.Fatal(err)
 	}
 	eq(t, "forced without names: all but the leased", claimed(cs), []string{"b", "gone"})
+	if err := f.s.Release(f.ctx, cs); err != nil {
+		t.Fatal(err)
+	}
+	req.Limit, req.After = 1, "b"
+	cs, err = f.s.Claim(f.ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "forced after a cursor, in name order", claimed(cs), []string{"gone"})
 }
 
 // testClaimersNeverShare: claimers racing over many sources each get
