@@ -12,6 +12,14 @@ import (
 	"github.com/refeed/refeed/storage"
 )
 
+// The queries that find due sources, both along the index sources_due.
+const (
+	pickDueSQL = `SELECT name FROM sources WHERE status <> 'gone' AND max(next_poll, lease_until) <= ?
+			ORDER BY max(next_poll, lease_until) LIMIT ?`
+	nextDueSQL = `SELECT max(next_poll, lease_until) FROM sources WHERE status <> 'gone'
+		ORDER BY max(next_poll, lease_until) LIMIT 1`
+)
+
 // claimColumns are the poll state columns a claim returns.
 const claimColumns = `name, url, etag, last_modified, title, site_url, last_poll, last_success, status,
 	error_class, error, failures, next_poll`
@@ -38,8 +46,7 @@ func (s *Store) Claim(ctx context.Context, r storage.ClaimRequest) ([]storage.Cl
 	var args []any
 	switch {
 	case r.Names == nil && !r.Force:
-		pick = `SELECT name FROM sources WHERE status <> 'gone' AND max(next_poll, lease_until) <= ?
-			ORDER BY max(next_poll, lease_until) LIMIT ?`
+		pick = pickDueSQL
 		args = []any{dueBy.UnixNano(), r.Limit}
 	case r.Names == nil:
 		pick = `SELECT name FROM sources WHERE name > ? AND lease_until <= ? ORDER BY name LIMIT ?`
@@ -134,8 +141,7 @@ func (s *Store) Release(ctx context.Context, claims []storage.Claim) error {
 // sources_due.
 func (s *Store) NextDue(ctx context.Context) (time.Duration, bool, error) {
 	var at int64
-	err := s.read.QueryRowContext(ctx, `SELECT max(next_poll, lease_until) FROM sources WHERE status <> 'gone'
-		ORDER BY max(next_poll, lease_until) LIMIT 1`).Scan(&at)
+	err := s.read.QueryRowContext(ctx, nextDueSQL).Scan(&at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, nil
 	}

@@ -121,6 +121,25 @@ func TestQueryPlansUseIndexes(t *testing.T) {
 	}
 }
 
+// Finding due sources walks the index sources_due: a scheduling pass costs
+// what is due, not the number of sources.
+func TestDuePlansUseIndex(t *testing.T) {
+	ctx := context.Background()
+	s := mustOpen(t)
+	for _, tc := range []struct {
+		query string
+		args  []any
+	}{
+		{pickDueSQL, []any{time.Now().UnixNano(), 10}},
+		{nextDueSQL, nil},
+	} {
+		plan := strings.Join(queryPlan(ctx, t, s, tc.query, tc.args...), "\n")
+		if !strings.Contains(plan, "sources_due") || strings.Contains(plan, "TEMP B-TREE") {
+			t.Errorf("%s:\nplan does not walk sources_due:\n%s", tc.query, plan)
+		}
+	}
+}
+
 func TestTombstoneKeepsPrunedPostAway(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)

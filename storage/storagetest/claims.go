@@ -326,3 +326,29 @@ func testNamedLease(f *fixture) {
 		t.Errorf("acquire after release: %+v, %v", got, err)
 	}
 }
+
+// testShortenedInterval: a config change that shortens a source's interval
+// makes it due at LastPoll + the new interval, not at the NextPoll the old
+// one gave; a NextPoll set by a hint or backoff stays.
+func testShortenedInterval(f *fixture) {
+	t := f.t
+	a, b := src("a", "x"), src("b", "x")
+	f.sync(a, b)
+	last := f.clock.Now()
+	for _, tc := range []struct {
+		name     string
+		next     time.Duration
+		failures int
+	}{{"a", 31 * time.Minute, 0}, {"b", 31 * time.Minute, 2}} {
+		st := storage.SourceState{Status: storage.StatusOK, LastPoll: last, NextPoll: last.Add(tc.next), Failures: tc.failures}
+		if _, err := f.s.SavePoll(f.ctx, f.claim(tc.name), st, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.Interval, b.Interval = 5*time.Minute, 5*time.Minute
+	f.sync(a, b)
+	sameTime(t, "a's next poll after its interval was shortened", f.source("a").State.NextPoll, last.Add(5*time.Minute))
+	sameTime(t, "b's next poll (backing off) after its interval was shortened", f.source("b").State.NextPoll, last.Add(31*time.Minute))
+	f.clock.Advance(6 * time.Minute)
+	eq(t, "due after the new interval", claimed(f.claimDue("p", 5)), []string{"a"})
+}

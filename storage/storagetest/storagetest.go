@@ -55,6 +55,7 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) storage.Sto
 		{"Release", testRelease},
 		{"NextDue", testNextDue},
 		{"NamedLease", testNamedLease},
+		{"ShortenedIntervalReschedules", testShortenedInterval},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
