@@ -17,12 +17,18 @@ const (
 	// raceSleep is the wait after a claim found nothing although NextDue
 	// said a source was due: another poller claimed it in between.
 	raceSleep = 10 * time.Millisecond
+	// passEvery is the shortest sleep until sources come due: the
+	// scheduler claims what came due in the meantime in one batch, rather
+	// than one source at a time as each comes due (a claim and a save of
+	// their own each). A source is polled at most this late.
+	passEvery = 500 * time.Millisecond
 )
 
 // Run polls due sources until ctx is done (serve mode). Its scheduler asks
 // the store how long until the next source is due (one indexed read), claims
 // as many due sources as the pipeline has room for, and sleeps until the
-// next one is due, a SetSources call or a finished poll. A pass costs what
+// next one is due (at least passEvery), a SetSources call or a finished
+// poll. A pass costs what
 // is due, never a listing of all sources. On exit it waits for polls in
 // flight (their fetches are cancelled with ctx, but a SavePoll already
 // running completes) and gives back the claims not started. It returns nil
@@ -71,7 +77,7 @@ func (a *Aggregator) dispatch(ctx context.Context, p *stages) time.Duration {
 			return maxSleep
 		}
 		if wait > 0 {
-			return min(wait, maxSleep)
+			return min(max(wait, passEvery), maxSleep)
 		}
 		claims, err := a.store.Claim(ctx, storage.ClaimRequest{Owner: a.opts.Owner, Lease: a.opts.Lease, Limit: free})
 		if err != nil {

@@ -48,7 +48,7 @@ func (h *hits) report(from, to int64, window time.Duration) report {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var r report
-	secs := int((to - from) / 1000)
+	secs := int((to - from + 999) / 1000) // the last second may be partial
 	if secs <= 0 {
 		return r
 	}
