@@ -1,11 +1,14 @@
 // Package aggregator polls the configured sources and stores their posts.
 //
-// Each poll is a pipeline of separate steps, one file each: fetch (HTTP or
-// file://, conditional GET, size and time limits), decode (any charset to
-// UTF-8), parse (gofeed), normalise (gofeed items to storage posts), sanitise
-// (package sanitize) and store (one SavePoll call per source, so a validator
-// is never saved without its posts). Poll runs it once for the due sources;
-// Run keeps a scheduler going in serve mode.
+// Each poll is a pipeline of separate steps, one file each: claim (a lease
+// on the source in the store, so that no other poller fetches it meanwhile),
+// fetch (HTTP or file://, conditional GET, size and time limits), decode
+// (any charset to UTF-8), parse (gofeed), normalise (gofeed items to storage
+// posts), sanitise (package sanitize) and store (one SavePoll per source,
+// fenced by the claim, so a validator is never saved without its posts and a
+// poller that lost its lease writes nothing). Poll runs the pipeline once
+// for what is due; Run keeps a scheduler claiming into it in serve mode
+// (pipeline.go).
 package aggregator
 
 import (

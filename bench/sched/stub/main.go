@@ -4,7 +4,7 @@
 // fetched twice at once.
 //
 //	stub -addr 127.0.0.1:0 -addr-file FILE
-//	curl 'http://ADDR/_report?from=UNIX_MS&to=UNIX_MS&window=10s'
+//	curl 'http://ADDR/_report?from=UNIX_MS&to=UNIX_MS&window=10s&interval=60s'
 package main
 
 import (
@@ -34,17 +34,17 @@ func (h *hits) add(path string, at int64) {
 
 // report is what /_report answers for a time range.
 type report struct {
-	Polls       int     `json:"polls"`        // fetches in [from, to)
-	Sources     int     `json:"sources"`      // distinct sources fetched in it
-	PerSecond   float64 `json:"per_second"`   // mean rate
-	Busiest     int     `json:"busiest"`      // most fetches in any window of the range
-	WindowMean  float64 `json:"window_mean"`  // mean fetches per window
-	BusiestX    float64 `json:"busiest_x"`    // Busiest / WindowMean
-	Twice10ms   int     `json:"twice_10ms"`   // fetches of a source within 10 ms of its previous one (ever)
-	TwiceWindow int     `json:"twice_window"` // sources fetched more than once in [from, to)
+	Polls      int     `json:"polls"`       // fetches in [from, to)
+	Sources    int     `json:"sources"`     // distinct sources fetched in it
+	PerSecond  float64 `json:"per_second"`  // mean rate
+	Busiest    int     `json:"busiest"`     // most fetches in any window of the range
+	WindowMean float64 `json:"window_mean"` // mean fetches per window
+	BusiestX   float64 `json:"busiest_x"`   // Busiest / WindowMean
+	Twice10ms  int     `json:"twice_10ms"`  // fetches of a source within 10 ms of its previous one, in [from, to)
+	Early      int     `json:"early"`       // fetches of a source less than half an interval after its previous one, in [from, to)
 }
 
-func (h *hits) report(from, to int64, window time.Duration) report {
+func (h *hits) report(from, to int64, window, interval time.Duration) report {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var r report
@@ -56,20 +56,21 @@ func (h *hits) report(from, to int64, window time.Duration) report {
 	for _, ts := range h.byPath {
 		in := 0
 		for i, t := range ts {
+			if t < from || t >= to {
+				continue
+			}
+			perSec[(t-from)/1000]++
+			in++
 			if i > 0 && t-ts[i-1] < 10 {
 				r.Twice10ms++
 			}
-			if t >= from && t < to {
-				perSec[(t-from)/1000]++
-				in++
+			if i > 0 && t-ts[i-1] < interval.Milliseconds()/2 {
+				r.Early++
 			}
 		}
 		r.Polls += in
 		if in > 0 {
 			r.Sources++
-		}
-		if in > 1 {
-			r.TwiceWindow++
 		}
 	}
 	w := max(1, int(window/time.Second))
@@ -98,12 +99,13 @@ func main() {
 		from, err1 := strconv.ParseInt(r.URL.Query().Get("from"), 10, 64)
 		to, err2 := strconv.ParseInt(r.URL.Query().Get("to"), 10, 64)
 		window, err3 := time.ParseDuration(r.URL.Query().Get("window"))
-		if err1 != nil || err2 != nil || err3 != nil {
-			http.Error(w, "from, to (unix ms) and window (duration) required", http.StatusBadRequest)
+		interval, err4 := time.ParseDuration(r.URL.Query().Get("interval"))
+		if err1 != nil || err2 != nil || err3 != nil || err4 != nil {
+			http.Error(w, "from, to (unix ms), window and interval (durations) required", http.StatusBadRequest)
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(h.report(from, to, window))
+		_ = json.NewEncoder(w).Encode(h.report(from, to, window, interval))
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		h.add(r.URL.Path, time.Now().UnixMilli())
