@@ -56,9 +56,9 @@ type Options struct {
 	// on one database (default: host name, process ID and a random part).
 	Owner string
 	// Lease is how long a claim holds before another poller may take the
-	// source over (default 2 × Timeout + 1 minute: a fetch, its processing
-	// and its save, with room to spare). A worker does not start a fetch
-	// that its lease could not cover.
+	// source over (default 3 × Timeout + 1 minute: the wait for a worker,
+	// the fetch, its processing and its save, with room to spare). A worker
+	// does not start a fetch that its lease could not cover.
 	Lease time.Duration
 	// OnResult, if set, is called after every poll of a source, by Poll and
 	// Run alike (metrics hook). It must be safe for concurrent use.
@@ -110,7 +110,7 @@ func (o *Options) setDefaults() {
 		o.Owner = DefaultOwner()
 	}
 	if o.Lease <= 0 {
-		o.Lease = 2*o.Timeout + time.Minute
+		o.Lease = 3*o.Timeout + time.Minute
 	}
 }
 

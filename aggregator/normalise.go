@@ -147,7 +147,6 @@ func (n normaliser) post(it *gofeed.Item) (storage.Post, bool) {
 	return p, true
 }
 
-
 // textNeeded is how much of the content's plain text (in bytes) post needs:
 // all of it for the source's filters; otherwise enough to stand in for a
 // missing title and to tell whether the summary is the text's beginning.

@@ -61,10 +61,13 @@ func (h *hits) report(from, to int64, window, interval time.Duration) report {
 			}
 			perSec[(t-from)/1000]++
 			in++
-			if i > 0 && t-ts[i-1] < 10 {
+			if i == 0 || ts[i-1] < from {
+				continue // the previous fetch was another run's
+			}
+			if t-ts[i-1] < 10 {
 				r.Twice10ms++
 			}
-			if i > 0 && t-ts[i-1] < interval.Milliseconds()/2 {
+			if t-ts[i-1] < interval.Milliseconds()/2 {
 				r.Early++
 			}
 		}
