@@ -34,7 +34,7 @@ type job struct {
 	force   bool
 }
 
-// stages is one running instance of the stages.
+// stages is one running pipeline: its queue, workers and saves.
 type stages struct {
 	a       *Aggregator
 	jobs    chan job
