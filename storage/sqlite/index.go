@@ -103,8 +103,18 @@ func (s *Store) indexLoop(ctx context.Context, wake <-chan struct{}) {
 	}
 }
 
-// catchUp indexes every queued post; searches call it first.
+// catchUp indexes every queued post; searches call it first. Whether
+// anything is queued is read on a read connection, so that a search with
+// nothing to index never waits for the writer (a poll's batch may hold it
+// for a while).
 func (s *Store) catchUp(ctx context.Context) error {
+	var queued bool
+	if err := s.read.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM search_queue)`).Scan(&queued); err != nil {
+		return fmt.Errorf("search queue: %w", err)
+	}
+	if !queued {
+		return nil
+	}
 	for {
 		n, err := s.indexQueued(ctx, indexBatch)
 		if err != nil {

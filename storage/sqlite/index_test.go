@@ -148,3 +148,30 @@ func TestSearchCatchUpLargeQueue(t *testing.T) {
 		t.Errorf("search found %d posts, want %d", len(page.Posts), len(posts))
 	}
 }
+
+// A search with nothing queued for the index does not wait for the writer:
+// it answers while another transaction holds it.
+func TestSearchDoesNotWaitForWriter(t *testing.T) {
+	ctx := context.Background()
+	s := mustOpen(t)
+	if err := s.SyncSources(ctx, []storage.SourceConfig{{Name: "a", URL: "https://a.example/", Category: "c"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SavePoll(ctx, claimOf(s, "a"), storage.SourceState{}, []storage.Post{{Key: "guid:1", Title: "退税 news"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Posts(ctx, storage.Query{Search: "news", Limit: 5}); err != nil { // indexes what is queued
+		t.Fatal(err)
+	}
+	tx, err := s.write.BeginTx(ctx, nil) // the writer, held as a long batch would
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	page, err := s.Posts(sctx, storage.Query{Search: "退税", Limit: 5})
+	if err != nil || len(page.Posts) != 1 {
+		t.Fatalf("search while the writer is busy: %d posts, %v", len(page.Posts), err)
+	}
+}
