@@ -220,7 +220,7 @@ func BenchmarkSearch(b *testing.B) {
 	if _, err := s.SavePoll(ctx, claimOf(s, "s0"), storage.SourceState{}, posts); err != nil {
 		b.Fatal(err)
 	}
-	for _, q := range []string{"汇算清缴", "退税", "refeed 2025", "个人所得税汇算清缴"} {
+	for _, q := range []string{"汇算清缴", "退税", "refeed 2025", "个人所得税汇算清缴", "税", "/"} {
 		b.Run(q, func(b *testing.B) {
 			for b.Loop() {
 				if _, err := s.Posts(ctx, storage.Query{Search: q, Limit: 50}); err != nil {
