@@ -136,6 +136,8 @@ type Aggregator struct {
 
 	mu      sync.Mutex
 	sources map[string]Source
+
+	sharedGUIDs sync.Map // names of sources already logged for sharing GUIDs
 }
 
 // New returns an aggregator over store for sources.

@@ -35,7 +35,7 @@ func BenchmarkPipeline(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if posts := normalise(feed, src("s", ""), "https://example.org/feed", testNow, shanghai); len(posts) != 50 {
+		if posts, _ := normalise(feed, src("s", ""), "https://example.org/feed", testNow, shanghai); len(posts) != 50 {
 			b.Fatalf("%d posts", len(posts))
 		}
 	}

@@ -27,7 +27,8 @@ func FuzzPipeline(f *testing.F) {
 		if err != nil {
 			return
 		}
-		for _, p := range normalise(feed, src("s", ""), "https://example.org/feed", testNow, shanghai) {
+		posts, _ := normalise(feed, src("s", ""), "https://example.org/feed", testNow, shanghai)
+		for _, p := range posts {
 			for _, s := range []string{p.Title, p.Content, p.Summary, p.Author, p.Link, p.Image, p.Key} {
 				if !utf8.ValidString(s) {
 					t.Errorf("invalid UTF-8: %q", s)

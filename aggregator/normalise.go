@@ -53,7 +53,10 @@ type normaliser struct {
 // identity keys, absolute links, plain-text titles, sanitised content,
 // dates fixed up, filters applied and duplicate keys dropped (first wins).
 // Categories and tags are left to storage, which knows the source config.
-func normalise(feed *gofeed.Feed, src Source, feedURL string, now time.Time, loc *time.Location) []storage.Post {
+// An item whose GUID does not identify it (sharedGUIDs) is identified by its
+// link instead, or by its content hash when other items share that link
+// too, so that no item is lost; byLink reports that some were.
+func normalise(feed *gofeed.Feed, src Source, feedURL string, now time.Time, loc *time.Location) (posts []storage.Post, byLink bool) {
 	n := normaliser{src: src, now: now, loc: loc}
 	if u, err := url.Parse(feedURL); err == nil && u.IsAbs() {
 		n.base = u
@@ -62,20 +65,80 @@ func normalise(feed *gofeed.Feed, src Source, feedURL string, now time.Time, loc
 	if len(items) > MaxItems {
 		items = items[:MaxItems]
 	}
-	posts := make([]storage.Post, 0, len(items))
-	seen := make(map[string]bool, len(items))
+	all := make([]storage.Post, 0, len(items))
 	for _, it := range items {
 		if it == nil {
 			continue
 		}
-		p, ok := n.post(it)
-		if !ok || seen[p.Key] {
+		if p, ok := n.post(it); ok {
+			all = append(all, p)
+		}
+	}
+	if shared := sharedGUIDs(all, feed.Link, feedURL); len(shared) > 0 {
+		byLink = true
+		links := make(map[string]int, len(all))
+		for _, p := range all {
+			links[p.Link]++
+		}
+		for i := range all {
+			p := &all[i]
+			if !shared[p.GUID] {
+				continue
+			}
+			if links[p.Link] > 1 {
+				p.Key = "hash:" + p.Hash // the link is shared too: the content tells them apart
+			} else {
+				p.Key = keyOf(p, false)
+			}
+			p.ID = storage.PostID(src.Name, p.Key)
+		}
+	}
+	posts = all[:0]
+	seen := make(map[string]bool, len(all))
+	for _, p := range all {
+		if seen[p.Key] {
 			continue
 		}
 		seen[p.Key] = true
 		posts = append(posts, p)
 	}
-	return posts
+	return posts, byLink
+}
+
+// sharedGUIDs returns the GUIDs of a fetch that do not identify an item:
+// those two items share (some CMSs give every item the same one, or an
+// empty-looking one), and those that are the channel's link or the feed's
+// URL.
+func sharedGUIDs(posts []storage.Post, channelLink, feedURL string) map[string]bool {
+	count := make(map[string]int, len(posts))
+	for _, p := range posts {
+		if p.GUID != "" {
+			count[p.GUID]++
+		}
+	}
+	var shared map[string]bool
+	for g, n := range count {
+		if n > 1 || g == channelLink || g == feedURL {
+			if shared == nil {
+				shared = make(map[string]bool)
+			}
+			shared[g] = true
+		}
+	}
+	return shared
+}
+
+// keyOf is a post's identity key within its source: its GUID (unless the
+// feed's GUIDs are not to be trusted), else its link, else its content hash.
+func keyOf(p *storage.Post, guids bool) string {
+	switch {
+	case guids && p.GUID != "":
+		return "guid:" + p.GUID
+	case p.Link != "":
+		return "link:" + p.Link
+	default:
+		return "hash:" + p.Hash
+	}
 }
 
 // post converts one item; ok is false when the filters drop it.
@@ -135,14 +198,7 @@ func (n normaliser) post(it *gofeed.Item) (storage.Post, bool) {
 	p.Hash = storage.ContentHash(title, content)
 	p.Enclosures = n.enclosures(it, base)
 	p.Published, p.Updated = n.dates(it)
-	switch {
-	case p.GUID != "":
-		p.Key = "guid:" + p.GUID
-	case link != "":
-		p.Key = "link:" + link
-	default:
-		p.Key = "hash:" + p.Hash
-	}
+	p.Key = keyOf(&p, true)
 	p.ID = storage.PostID(n.src.Name, p.Key)
 	return p, true
 }

@@ -31,7 +31,8 @@ func pipeline(t testing.TB, body []byte, s Source, feedURL string, now time.Time
 	if err != nil {
 		t.Fatal(err)
 	}
-	return normalise(feed, s, feedURL, now, shanghai)
+	posts, _ := normalise(feed, s, feedURL, now, shanghai)
+	return posts
 }
 
 var testNow = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -187,13 +188,63 @@ func TestNormaliseCapAndDuplicates(t *testing.T) {
 	for i := range 1200 {
 		items = append(items, fmt.Sprintf(`<item><guid>%d</guid><title>t%d</title></item>`, i, i))
 	}
-	items = append([]string{`<item><guid>0</guid><title>dup</title></item>`}, items...)
+	items = append([]string{`<item><guid>0</guid><title>t0</title></item>`}, items...) // an exact repeat
 	posts := pipeline(t, rssItems(items...), src("s", ""), "https://ex.org/feed", testNow)
 	if len(posts) != MaxItems-1 {
-		t.Fatalf("%d posts, want %d (first 1,000 items, one duplicate key)", len(posts), MaxItems-1)
+		t.Fatalf("%d posts, want %d (first 1,000 items, one repeated)", len(posts), MaxItems-1)
 	}
-	if posts[0].Title != "dup" || posts[len(posts)-1].Key != "guid:998" {
+	if posts[0].Title != "t0" || posts[len(posts)-1].Key != "guid:998" {
 		t.Errorf("first %q last %q", posts[0].Title, posts[len(posts)-1].Key)
+	}
+}
+
+// Items whose GUID does not tell them apart (shared within a fetch, or the
+// channel's link) are identified by link, or by content when the link is
+// shared too: every item is kept. Items with their own GUID keep it.
+func TestNormaliseSharedGUIDs(t *testing.T) {
+	tests := []struct {
+		name   string
+		items  []string
+		keys   []string
+		byLink bool
+	}{
+		{"unique", []string{
+			`<item><guid>a</guid><link>https://ex.org/1</link><title>one</title></item>`,
+			`<item><guid>b</guid><link>https://ex.org/2</link><title>two</title></item>`,
+		}, []string{"guid:a", "guid:b"}, false},
+		{"every item the same guid", []string{
+			`<item><guid>same</guid><link>https://ex.org/1</link><title>one</title></item>`,
+			`<item><guid>same</guid><link>https://ex.org/2</link><title>two</title></item>`,
+			`<item><guid>own</guid><link>https://ex.org/3</link><title>three</title></item>`,
+		}, []string{"link:https://ex.org/1", "link:https://ex.org/2", "guid:own"}, true},
+		{"guid is the channel link", []string{
+			`<item><guid>https://ex.org/</guid><link>https://ex.org/1</link><title>one</title></item>`,
+		}, []string{"link:https://ex.org/1"}, true},
+		{"shared guid and shared link", []string{
+			`<item><guid>0</guid><link>https://ex.org/</link><title>one</title></item>`,
+			`<item><guid>0</guid><link>https://ex.org/</link><title>two</title></item>`,
+		}, []string{"hash:", "hash:"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, err := toUTF8([]byte(rssItems(tt.items...)), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			feed, err := parse(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			posts, byLink := normalise(feed, src("s", ""), "https://ex.org/feed", testNow, shanghai)
+			if byLink != tt.byLink || len(posts) != len(tt.keys) {
+				t.Fatalf("byLink %v, %d posts; want %v, %d", byLink, len(posts), tt.byLink, len(tt.keys))
+			}
+			for i, p := range posts {
+				if !strings.HasPrefix(p.Key, tt.keys[i]) || p.ID != storage.PostID("s", p.Key) {
+					t.Errorf("post %d: key %q id %s, want %q…", i, p.Key, p.ID, tt.keys[i])
+				}
+			}
+		})
 	}
 }
 

@@ -239,7 +239,12 @@ func (a *Aggregator) process(fr fetchResult, src Source, next *storage.SourceSta
 	if err != nil {
 		return nil, 0, err
 	}
-	posts := normalise(feed, src, fr.URL, now, a.opts.Location)
+	posts, byLink := normalise(feed, src, fr.URL, now, a.opts.Location)
+	if byLink {
+		if _, warned := a.sharedGUIDs.LoadOrStore(src.Name, true); !warned {
+			a.opts.Logger.Warn("the feed's items share GUIDs; identifying them by link instead", "source", src.Name, "url", fr.URL)
+		}
+	}
 	next.Status = storage.StatusOK
 	next.URL = fr.URL
 	next.ETag, next.LastModified = fr.ETag, fr.LastModified
