@@ -54,13 +54,16 @@ type atomCategory struct {
 	Label  string `xml:"label,attr,omitempty"`
 }
 
-// atomSource is RFC 4287 atom:source: where an entry came from. It carries
-// no atom:updated: the source's poll times would change the document on
-// every poll although no post changed.
+// atomSource is RFC 4287 atom:source: where an entry came from, with the
+// id, title and updated that §4.2.11 says it should carry (the W3C
+// validator warns without them). Its updated is the entry's own: the
+// source's poll times would change the document on every poll although no
+// post changed.
 type atomSource struct {
-	ID    string             `xml:"id,omitempty"`
-	Title string             `xml:"title,omitempty"`
-	Links []gorilla.AtomLink `xml:"link"`
+	ID      string             `xml:"id"`
+	Title   string             `xml:"title"`
+	Updated string             `xml:"updated"`
+	Links   []gorilla.AtomLink `xml:"link"`
 }
 
 // Atom writes f as an Atom 1.0 feed document.
@@ -178,11 +181,14 @@ func (f *Feed) atomEntry(p *storage.Post, loc *time.Location) atomEntry {
 		}
 	}
 	if s, ok := f.source(p); ok {
-		src := &atomSource{Title: sourceTitle(s)}
-		if u := sourceFeedURL(s); isWebURL(u) {
-			src.ID = u
-			src.Links = append(src.Links, gorilla.AtomLink{Href: u, Rel: "self"})
+		// The source feed's URL is its id; one that is not a web URL
+		// (file://) is stood in for by refeed's own feed of the source.
+		id := sourceFeedURL(s)
+		if !isWebURL(id) {
+			id = strings.TrimSuffix(SourceURL(base, s.Name), ".html") + ".atom"
 		}
+		src := &atomSource{ID: id, Title: sourceTitle(s), Updated: e.Updated}
+		src.Links = append(src.Links, gorilla.AtomLink{Href: id, Rel: "self"})
 		if isWebURL(s.State.SiteURL) {
 			src.Links = append(src.Links, gorilla.AtomLink{Href: s.State.SiteURL, Rel: "alternate", Type: "text/html"})
 		}

@@ -3,10 +3,12 @@ package feeds
 import (
 	"bytes"
 	"encoding/json"
+	"encoding/xml"
 	"github.com/refeed/refeed/storage/htmltext"
 	"io"
 	"strings"
 	"testing"
+	"time"
 )
 
 type renderer func(io.Writer, Feed) error
@@ -133,5 +135,47 @@ func TestLangTag(t *testing.T) {
 		if got := langTag(in); got != want {
 			t.Errorf("langTag(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// Every atom:source carries the source feed's id, title and updated and a
+// rel="self" link (RFC 4287 §4.2.11; the W3C validator warns without them),
+// a file:// source included.
+func TestAtomSourceElements(t *testing.T) {
+	var doc struct {
+		Entries []struct {
+			Source *struct {
+				ID      string `xml:"id"`
+				Title   string `xml:"title"`
+				Updated string `xml:"updated"`
+				Links   []struct {
+					Href string `xml:"href,attr"`
+					Rel  string `xml:"rel,attr"`
+				} `xml:"link"`
+			} `xml:"source"`
+		} `xml:"entry"`
+	}
+	if err := xml.Unmarshal(render(t, Atom, testFeed("atom")), &doc); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for i, e := range doc.Entries {
+		s := e.Source
+		if s == nil {
+			continue
+		}
+		n++
+		self := ""
+		for _, l := range s.Links {
+			if l.Rel == "self" {
+				self = l.Href
+			}
+		}
+		if _, err := time.Parse(time.RFC3339, s.Updated); err != nil || s.Title == "" || !strings.HasPrefix(s.ID, "https://") || self != s.ID {
+			t.Errorf("entry %d: source id %q title %q updated %q self %q", i, s.ID, s.Title, s.Updated, self)
+		}
+	}
+	if n < 2 {
+		t.Errorf("%d entries with a source, want the fixture's (at least 2)", n)
 	}
 }

@@ -167,11 +167,37 @@ func openDB(ctx context.Context, path string, busy time.Duration, txlock string,
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	if err := db.PingContext(ctx); err != nil {
+	// Switching a new database to WAL takes an exclusive lock without
+	// waiting on busy_timeout: a second process opening the same new file
+	// at that moment gets SQLITE_BUSY at once. Retry that, within the busy
+	// timeout.
+	deadline := time.Now().Add(busy)
+	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
+		err = db.PingContext(ctx)
+		if err == nil || !isBusy(err) || time.Now().Add(wait).After(deadline) {
+			break
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// isBusy reports whether err is SQLite's SQLITE_BUSY (5), or an extended
+// code of it.
+func isBusy(err error) bool {
+	var e interface{ Code() int }
+	return errors.As(err, &e) && e.Code()&0xff == 5
 }
 
 // Close releases the database. It checkpoints the WAL via the last

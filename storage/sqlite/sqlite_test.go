@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -247,4 +248,32 @@ func queryPlan(ctx context.Context, t *testing.T, s *Store, query string, args .
 		t.Fatal(err)
 	}
 	return plan
+}
+
+// Several processes starting on one new database at once all open it: the
+// switch to WAL, which does not wait on busy_timeout, is retried.
+func TestOpenNewDatabaseConcurrently(t *testing.T) {
+	for round := range 10 {
+		path := filepath.Join(t.TempDir(), "refeed.db")
+		const n = 6
+		errs := make(chan error, n)
+		var wg sync.WaitGroup
+		for range n {
+			wg.Go(func() {
+				s, err := Open(context.Background(), path)
+				if err == nil {
+					err = s.SyncSources(context.Background(), []storage.SourceConfig{{Name: "a", URL: "https://a.example/", Category: "c"}})
+					s.Close()
+				}
+				errs <- err
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+	}
 }
