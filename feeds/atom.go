@@ -115,7 +115,6 @@ func atomDoc(f *Feed) *atomFeed {
 		Subtitle: f.description(),
 		ID:       f.id(),
 		Updated:  atomTime(f.updated(), loc),
-		Author:   siteAuthor(f.Site),
 		Icon:     IconURL(base),
 	}
 	if f.Site.Generator != "" {
@@ -138,21 +137,6 @@ func atomDoc(f *Feed) *atomFeed {
 	return doc
 }
 
-// siteAuthor is the feed-level author, so every entry has one (RFC 4287
-// 4.1.1) even when its post names none.
-func siteAuthor(s Site) *gorilla.AtomAuthor {
-	name := s.Title
-	if name == "" {
-		name = "refeed"
-	}
-	a := &gorilla.AtomAuthor{}
-	a.Name = name
-	if isWebURL(s.home()) {
-		a.Uri = s.home()
-	}
-	return a
-}
-
 func (f *Feed) atomEntry(p *storage.Post, loc *time.Location) atomEntry {
 	base := f.Site.base()
 	e := atomEntry{
@@ -169,10 +153,12 @@ func (f *Feed) atomEntry(p *storage.Post, loc *time.Location) atomEntry {
 		}
 		e.Links = append(e.Links, l)
 	}
-	if p.Author != "" {
-		e.Author = &gorilla.AtomAuthor{}
-		e.Author.Name = p.Author
-	}
+	// Every entry names its own author (RFC 4287 §4.1.1, with no
+	// feed-level author): the post's, else its source feed's title, else
+	// the site's. A feed-level author would be shown as the author of
+	// every post that names none, and added to those that do.
+	e.Author = &gorilla.AtomAuthor{}
+	e.Author.Name = f.author(p)
 	for _, c := range f.categories(p) {
 		if c.Slug != "" {
 			e.Categories = append(e.Categories, atomCategory{Term: c.Slug, Scheme: base + "/category/", Label: c.Name})

@@ -256,6 +256,22 @@ func (f *Feed) source(p *storage.Post) (storage.Source, bool) {
 	return s, true
 }
 
+// author is who an item is credited to: the post's author, else its
+// source feed's title, else the site's title. Feeds carry no feed-level
+// author, which readers would credit with every post.
+func (f *Feed) author(p *storage.Post) string {
+	if p.Author != "" {
+		return p.Author
+	}
+	if s, ok := f.source(p); ok {
+		return sourceTitle(s)
+	}
+	if f.Site.Title != "" {
+		return f.Site.Title
+	}
+	return "refeed"
+}
+
 // sourceTitle is the source feed's title as last seen, else its name.
 func sourceTitle(s storage.Source) string {
 	if s.State.Title != "" {

@@ -179,3 +179,51 @@ func TestAtomSourceElements(t *testing.T) {
 		t.Errorf("%d entries with a source, want the fixture's (at least 2)", n)
 	}
 }
+
+// Authors are per entry, never per feed: readers credit a feed-level author
+// with every post that names none (and add it to those that do). An entry
+// without one of its own names its source feed.
+func TestAuthorsPerEntry(t *testing.T) {
+	var atom struct {
+		Author  *struct{} `xml:"author"`
+		Entries []struct {
+			Author *struct {
+				Name string `xml:"name"`
+			} `xml:"author"`
+		} `xml:"entry"`
+	}
+	if err := xml.Unmarshal(render(t, Atom, testFeed("atom")), &atom); err != nil {
+		t.Fatal(err)
+	}
+	var js struct {
+		Authors []any `json:"authors"`
+		Items   []struct {
+			Authors []struct {
+				Name string `json:"name"`
+			} `json:"authors"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal(render(t, JSON, testFeed("json")), &js); err != nil {
+		t.Fatal(err)
+	}
+	if atom.Author != nil || js.Authors != nil {
+		t.Errorf("feed-level author: atom %v, json %v", atom.Author, js.Authors)
+	}
+	posts := testFeed("atom").Posts
+	if len(atom.Entries) != len(posts) || len(js.Items) != len(posts) {
+		t.Fatalf("%d atom entries, %d json items, want %d", len(atom.Entries), len(js.Items), len(posts))
+	}
+	for i, p := range posts {
+		want := p.Author
+		if want == "" && len(p.Sources) > 0 {
+			f := testFeed("atom")
+			want = f.author(&p)
+		}
+		if a := atom.Entries[i].Author; a == nil || a.Name != want || want == "" {
+			t.Errorf("atom entry %d: author %v, want %q", i, a, want)
+		}
+		if a := js.Items[i].Authors; len(a) != 1 || a[0].Name != want {
+			t.Errorf("json item %d: authors %v, want %q", i, a, want)
+		}
+	}
+}

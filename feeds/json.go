@@ -79,8 +79,6 @@ func jsonDoc(f *Feed) *jsonFeed {
 		Language:    f.Site.Language,
 		Items:       make([]jsonItem, 0, len(f.Posts)),
 	}
-	a := siteAuthor(f.Site)
-	doc.Authors = []gorilla.JSONAuthor{{Name: a.Name, Url: a.Uri}}
 	if f.Site.Hub != "" {
 		doc.Hubs = []gorilla.JSONHub{{Type: "WebSub", Url: f.Site.Hub}}
 	}
@@ -111,8 +109,8 @@ func (f *Feed) jsonItem(p *storage.Post, loc *time.Location) jsonItem {
 	if isWebURL(p.Image) {
 		it.Image = p.Image
 	}
-	if p.Author != "" {
-		it.Authors = []gorilla.JSONAuthor{{Name: p.Author}}
+	if a := f.author(p); a != "" {
+		it.Authors = []gorilla.JSONAuthor{{Name: a}}
 	}
 	for _, e := range enclosures(p) {
 		it.Attachments = append(it.Attachments, jsonAttachment{URL: e.URL, MIMEType: e.Type, SizeInBytes: e.Length})
