@@ -55,7 +55,10 @@ func newPolicy() *bluemonday.Policy {
 	p.AllowAttrs("allowfullscreen").Matching(regexp.MustCompile(`^(?:|allowfullscreen|true)$`)).OnElements("iframe")
 	p.AllowIFrames(bluemonday.SandboxAllowScripts, bluemonday.SandboxAllowSameOrigin,
 		bluemonday.SandboxAllowPresentation, bluemonday.SandboxAllowPopups)
-	p.SkipElementsContent("object", "embed", "noscript", "template")
+	// Void elements (embed, frame) have no content to skip: skipping them
+	// would skip everything after them.
+	p.AllowElementsContent("embed", "frame")
+	p.SkipElementsContent("object", "noscript", "template", "iframe")
 	p.AllowURLSchemes("http", "https", "mailto")
 	p.AllowURLSchemeWithCustomPolicy("data", imageData)
 	p.AllowRelativeURLs(true)
@@ -116,6 +119,9 @@ func sanitized(s string) string {
 	if strings.TrimSpace(s) == "" {
 		return s
 	}
+	if hasTagFold(s, "iframe") {
+		s = emptyIframes(s)
+	}
 	buf := buffers.Get().(*bytes.Buffer)
 	buf.Reset()
 	buf.Grow(len(s))
@@ -127,6 +133,67 @@ func sanitized(s string) string {
 		buffers.Put(buf)
 	}
 	return out
+}
+
+// hasTagFold reports whether s may hold a start tag name (ASCII, lower
+// case), in any case: "<" followed by name.
+func hasTagFold(s, name string) bool {
+	for i := strings.IndexByte(s, '<'); i >= 0; {
+		if rest := s[i+1:]; len(rest) >= len(name) && strings.EqualFold(rest[:len(name)], name) {
+			return true
+		}
+		j := strings.IndexByte(s[i+1:], '<')
+		if j < 0 {
+			return false
+		}
+		i += 1 + j
+	}
+	return false
+}
+
+// emptyIframes drops what is inside iframe elements: to the HTML parser it
+// is raw text, so bluemonday republishes its markup as literal text
+// ("&lt;b&gt;…") whether it keeps the iframe or drops it, and browsers
+// never show it. Everything else passes through byte for byte. An iframe
+// left open to the end loses its start tag instead, and what follows it is
+// kept as markup.
+func emptyIframes(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	z := html.NewTokenizer(strings.NewReader(s))
+	pos, start, tagLen := 0, 0, 0 // start: offset of the open iframe's tag
+	in := false
+	for {
+		tt := z.Next()
+		raw := z.Raw()
+		if tt == html.ErrorToken {
+			if in {
+				b.WriteString(s[start+tagLen:])
+			}
+			return b.String()
+		}
+		switch tt {
+		case html.StartTagToken, html.EndTagToken:
+			if name, _ := z.TagName(); string(name) == "iframe" {
+				if tt == html.StartTagToken && !in {
+					in, start, tagLen = true, pos, len(raw)
+					pos += len(raw)
+					continue
+				}
+				if tt == html.EndTagToken && in {
+					b.WriteString(s[start : start+tagLen])
+					in = false
+				}
+				b.Write(raw)
+				pos += len(raw)
+				continue
+			}
+		}
+		if !in {
+			b.Write(raw)
+		}
+		pos += len(raw)
+	}
 }
 
 // rewrites reports whether fixTag has work to do on a tag.

@@ -98,8 +98,19 @@ func TestHTMLKeeps(t *testing.T) {
 			`<iframe src="https://www.youtube.com/embed/abc" width="560" height="315" allowfullscreen="" sandbox="allow-scripts allow-same-origin allow-presentation allow-popups"></iframe>`},
 		{"bilibili", `<iframe src="//player.bilibili.com/player.html?bvid=BV1"></iframe>`,
 			`<iframe src="https://player.bilibili.com/player.html?bvid=BV1" sandbox="allow-scripts allow-same-origin allow-presentation allow-popups"></iframe>`},
-		// bluemonday keeps the (harmless, escaped) fallback text of a dropped iframe.
-		{"evil iframe gone", `a<iframe src="https://evil.example/">inner</iframe>b`, `ainnerb`},
+		// What is inside an iframe is raw text to the parser, never shown by a
+		// browser: it goes with the iframe, and with a kept one's content.
+		{"evil iframe gone", `a<iframe src="https://evil.example/">inner</iframe>b`, `ab`},
+		{"iframe markup is not republished as text", `<p>x</p><iframe src="https://evil.example/"><b>inner</b> text</iframe><p>after</p>`,
+			`<p>x</p><p>after</p>`},
+		{"kept iframe emptied", `<IFRAME src="https://www.youtube.com/embed/abc"><b>fallback</b></IFRAME><p>after</p>`,
+			`<iframe src="https://www.youtube.com/embed/abc" sandbox="allow-scripts allow-same-origin allow-presentation allow-popups"></iframe><p>after</p>`},
+		{"unclosed iframe keeps what follows", `<p>x</p><iframe src="https://evil.example/"><p>rest</p>`, `<p>x</p><p>rest</p>`},
+		// Void elements that are dropped must not take what follows with them.
+		{"void embed", `<p>Watch: <embed src="https://x.example/a.swf"></p><p>All the text…</p>`, `<p>Watch: </p><p>All the text…</p>`},
+		{"self-closed embed", `<p>a<embed src="x"/>b</p><p>c</p>`, `<p>ab</p><p>c</p>`},
+		{"void frame", `<p>A <frame src="x.html"> B</p><p>C</p>`, `<p>A  B</p><p>C</p>`},
+		{"object with an embed", `<object data="x"><param name="a" value="b"><embed src="y"></object><p>after</p>`, `<p>after</p>`},
 		{"script content gone", `a<script>alert(1)</script>b`, `ab`},
 		{"chinese text", `<p>中文内容</p>`, `<p>中文内容</p>`},
 		{"img without src dropped", `<img alt="x">`, ``},
