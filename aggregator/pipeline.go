@@ -192,7 +192,7 @@ func (a *Aggregator) finish(ctx context.Context, c storage.Claim, p polled) Resu
 // save stores p with one SavePoll fenced by c.
 func (a *Aggregator) save(ctx context.Context, c storage.Claim, p polled) Result {
 	res, log := p.res, p.log
-	saveCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), saveTimeout)
+	saveCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), SaveTimeout)
 	defer cancel()
 	stats, serr := a.store.SavePoll(saveCtx, c, p.next, p.posts)
 	switch {

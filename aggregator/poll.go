@@ -14,9 +14,11 @@ import (
 	"github.com/refeed/refeed/storage"
 )
 
-// saveTimeout bounds a SavePoll that runs on after shutdown began, so the
-// transaction in flight finishes but cannot hang the exit.
-const saveTimeout = 30 * time.Second
+// SaveTimeout bounds a SavePoll that runs on after shutdown began, so the
+// transaction in flight finishes but cannot hang the exit. A caller that
+// waits for Run to return after cancelling it waits at most about this long
+// (plus the release of unstarted claims).
+const SaveTimeout = 30 * time.Second
 
 // ClassBusy is the result class of a source that another poller holds: a
 // forced poll that could not claim it, or a save whose lease ran out and

@@ -263,3 +263,42 @@ func TestForcedPollSkipsHeldSources(t *testing.T) {
 		}
 	}
 }
+
+// slowStore is a fakeStore whose SavePoll blocks until release is closed.
+type slowStore struct {
+	*fakeStore
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (s *slowStore) SavePoll(ctx context.Context, c storage.Claim, st storage.SourceState, posts []storage.Post) (storage.SaveStats, error) {
+	s.entered <- struct{}{}
+	<-s.release
+	return s.fakeStore.SavePoll(ctx, c, st, posts)
+}
+
+// Run returns only after a save in flight at shutdown has finished: the
+// caller may close the store then.
+func TestRunWaitsForSaveOnShutdown(t *testing.T) {
+	fs, c := newFakeStore(), newClock()
+	store := &slowStore{fakeStore: fs, entered: make(chan struct{}, 1), release: make(chan struct{})}
+	fs.now = c.Now
+	s := src("s", "file://testdata/atom.xml")
+	fs.sync(s)
+	a := New(store, []Source{s}, Options{Now: c.Now, Logger: testLogger(t)})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { a.Run(ctx); close(done) }()
+	<-store.entered
+	cancel()
+	select {
+	case <-done:
+		t.Fatal("Run returned while its save was still running")
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(store.release)
+	<-done
+	if len(fs.saves) != 1 || fs.state("s").Status != storage.StatusOK {
+		t.Errorf("the save in flight at shutdown: %+v", fs.saves)
+	}
+}
