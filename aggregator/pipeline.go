@@ -57,9 +57,8 @@ type stages struct {
 func (a *Aggregator) capacity() int { return 4 * a.opts.Concurrency }
 
 // claimBatch is the least room worth a claim while claims are outstanding:
-// claiming each slot as it frees would cost a claim per source (10,000
-// sources answering 304, `refeed poll -force`: about 2.0 CPU-seconds with
-// batches of one worker's worth, 1.7 with two).
+// claiming each slot as it frees would cost a claim (a write transaction)
+// per source (bench/sched/run.sh; README, Scheduling).
 func (a *Aggregator) claimBatch() int { return 2 * a.opts.Concurrency }
 
 // startPipeline starts the workers; record (called from several goroutines)

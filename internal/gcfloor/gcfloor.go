@@ -1,20 +1,12 @@
 // Package gcfloor keeps the Go garbage collector from running on a small
 // heap far more often than it needs to, by giving it a memory floor.
 //
-// With the default GOGC of 100 the collector runs whenever the heap has
-// doubled since the last cycle. A poll keeps little alive for long (a few
-// feeds being parsed, a few batches of posts waiting for the writer: 5-9 MB
-// in bench/ingest) but allocates a lot (about 2 GB for 25,000 posts), so it
-// ran the collector about 380 times per poll, every 5-6 MB. A fixed memory
-// limit with the collector otherwise off (GOMEMLIMIT=28MiB GOGC=off) runs it
-// every 15-20 MB instead, for no more peak RSS (the runtime returns freed
-// memory to stay under the limit) — but with a fixed limit, a live heap
-// that outgrows it (a serve process with a big render cache, a poll of huge
-// feeds) would have the collector run back to back. So the limit here moves:
-// after every collection it is set to twice the live heap plus the
-// runtime's own overhead, which is what GOGC=100 would allow, or to the
-// floor, whichever is more. A big heap is paced as Go paces it; a small one
-// gets the floor.
+// A poll keeps little alive but allocates a lot, so GOGC=100 collects every
+// few megabytes; a fixed GOMEMLIMIT would collect back to back once a live
+// heap outgrows it. So GOGC is turned off and the memory limit moves: after
+// every collection it is what GOGC=100 would allow (twice the live heap plus
+// the runtime's overhead), or the floor, whichever is more. The figures are
+// in the README (Ingest) and come from bench/ingest/run.sh.
 package gcfloor
 
 import (
@@ -46,12 +38,8 @@ const (
 	gcOff    = -1
 )
 
-// Default is the floor refeed runs with. A poll's garbage is short-lived
-// and its live heap small: in bench/ingest (25,000 posts) a floor of 28 MiB
-// ran the collector about 160 instead of 380 times at the same peak RSS as
-// GOGC=100; each 4 MiB more saved about 0.2 CPU-s for 4 MiB of RSS. 36 MiB,
-// with the SQLite writer's page cache cut to 4 MB (storage/sqlite), peaks at
-// the same 59 MiB as 28 MiB did with 8 MB.
+// Default is the floor refeed runs with, chosen with bench/ingest/run.sh:
+// the fewest collections for the peak RSS target (README, Ingest).
 const Default = 36 << 20
 
 // StartUnlessSet is Start, unless the GOGC or GOMEMLIMIT environment

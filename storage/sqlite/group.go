@@ -11,36 +11,27 @@ import (
 )
 
 // Group commit. SQLite has one writer, and what a commit costs is mostly
-// the pages it writes to the WAL: besides the new rows, a leaf page of every
-// index with a random key (posts.id, posts_link), for nearly every post.
-// (The join tables' indexes by post are keyed by rowid since migration 4,
-// so they only grow at the end.) Committing each source's poll on its own
-// wrote those index pages again for every source. So SavePoll calls that arrive while the writer is
-// busy queue up, and the next one to write takes the whole queue into one
-// transaction. No caller returns before the commit that holds its posts and
-// poll state (or with its error), and a request that fails does not take
-// the others down with it (commitBatch). With one caller at a time nothing
-// changes; with several (Poll's workers) batches grow exactly when the
-// writer is the bottleneck.
+// the pages it writes to the WAL, a leaf of every random-keyed index for
+// nearly every post: committing each source's poll on its own wrote those
+// pages again for every source. So SavePoll calls that arrive while the
+// writer is busy queue up, and the next one to write takes the whole queue
+// into one transaction. No caller returns before the commit that holds its
+// posts and poll state (or with its error), and a request that fails does
+// not take the others down with it (commitBatch). With one caller at a time
+// nothing changes. (bench/ingest/run.sh; README, Ingest.)
 const (
 	maxBatchRequests = 64   // SavePoll calls per transaction
 	maxBatchPosts    = 4000 // posts per transaction, beyond the first request
 )
 
-// Gathering. Taking only what is queued made small batches even under a
-// steady stream of calls: in bench/ingest's first poll (500 sources of 50
-// posts) a commit took 6 ms, in which one or two more sources arrived, so
-// 169 commits held 1-6 sources each and together took 1.7 s of the writer's
-// 4.5. So a call that had to wait for a batch (calls are coming faster than
-// the writer takes them one at a time) gathers before it leads: it waits up
-// to maxLinger for the queue to hold minBatchPosts posts, or gatherRequests
-// calls (polls answered 304 bring no posts, only their state), or as many
-// calls as were ever in SavePoll at once since the writer was last idle (a
-// poller with fewer workers can never queue more: without this bound, two
-// workers answered 304 would wait out the linger on every batch). There, 67 commits
-// of about 8 sources took 1.1 s; write syscalls fell from 178k to 134k and
-// the poll took 4.4 instead of 4.7 s (four alternated pairs). A lone caller
-// never waits, since nobody was ahead of it.
+// Gathering. Taking only what is queued makes small batches under a steady
+// stream of calls, so a call that had to wait for a batch (calls come
+// faster than the writer takes them) waits up to maxLinger before it leads,
+// for the queue to hold minBatchPosts posts, or gatherRequests calls (polls
+// answered 304 bring no posts), or as many calls as were ever in SavePoll at
+// once since the writer was last idle (a poller with fewer workers can
+// never queue more). A lone caller never waits, since nobody was ahead of
+// it. (bench/ingest/run.sh; README, Ingest.)
 const (
 	minBatchPosts  = 400
 	gatherRequests = 8

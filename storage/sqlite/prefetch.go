@@ -13,13 +13,12 @@ import (
 )
 
 // Batch lookups. savePoll matches each incoming post by its key, then by its
-// link (save.go). Asked one post at a time, that is two queries per new
-// post, and most of their cost is database/sql's and the driver's per-query
-// work, not SQLite's: 0.70 s of the 4.1 s that 47k new posts spent in
-// savePoll and commit, of which 0.13 s in SQLite (BenchmarkSavePollConcurrent,
-// CPU profile). So savePoll first looks up the keys of all its posts in one
-// query, then the links of those no key matched in another; only the keys
-// and links of this poll's posts are sent, never the source's stored posts.
+// link (storage.SavePosts). Asked one post at a time, that is two queries
+// per new post, whose cost is mostly database/sql's and the driver's
+// per-query work, not SQLite's (BenchmarkSavePollConcurrent). So savePoll
+// first looks up the keys of all its posts in one query, then the links of
+// those no key matched in another; only the keys and links of this poll's
+// posts are sent, never the source's stored posts.
 //
 // The answers are what the one-at-a-time queries would have returned if
 // they ran before the poll's first post was saved. Saving a post changes

@@ -121,29 +121,20 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	return s, nil
 }
 
-// Page cache per connection. The writer mostly appends (new rows, new search
-// index segments) and needs little more than the indexes' upper levels: 8 MB
-// instead of 16 cut the peak RSS of a 25,000-post first poll (bench/ingest)
-// from 73 to 58 MiB at no measurable cost in time, and 4 MB instead of 8 cut
-// it by 4 MiB more, which the GC floor (gcfloor.Default) spends better: 4 MB with
-// a 36 MiB floor polled in 3.99 s (median of 5) at the same 59 MiB as 8 MB
-// with 28 MiB in 4.18 s; 2 MB was slower (4.20 s at 36 MiB). Readers keep
-// more, for serving.
+// Page cache per connection: the writer mostly appends and needs little
+// more than the indexes' upper levels, so a small cache buys peak RSS for
+// the poll (bench/ingest/run.sh; the figures are in the README, Ingest);
+// readers keep more, for serving.
 const (
 	writeCacheKiB = 4000
 	readCacheKiB  = 16000
 )
 
-// walCheckpointPages is how long the WAL grows (in 4 KiB pages, so about
-// 160 MB) before a commit copies it into the database. SQLite's default of
-// 1,000 pages made a 25,000-post first poll (bench/ingest) checkpoint about
-// 40 times, writing the hot pages of every index again each time and
-// syncing twice per checkpoint: 10,000 cut the writer's time for it from
-// 4.7 to 3.2 CPU-seconds and from 6.7 to 3.9 s wall; 40,000 made the writer
-// about 12% faster again (BenchmarkSavePollConcurrent, 6,900 -> 7,700
-// posts/s, three paired runs). Each checkpoint rewrites every index page
-// written since the last one, and those are most of what a batch of posts
-// touches (their keys are random). walSizeLimit truncates the WAL file
+// walCheckpointPages is how long the WAL grows (in 4 KiB pages, about 160
+// MB) before a commit copies it into the database: each checkpoint rewrites
+// every index page written since the last one, so fewer of them make a
+// large poll's writer much cheaper (BenchmarkSavePollConcurrent,
+// bench/ingest/run.sh; README, Ingest). walSizeLimit truncates the WAL file
 // after a checkpoint, so that it does not keep its largest size.
 const (
 	walCheckpointPages = 40000
