@@ -29,7 +29,8 @@ type cacheItem struct {
 // cacheKey names one rendered response. It is a comparable struct, not a
 // string, so that a cache hit builds no key.
 type cacheKey struct {
-	version   int64 // the store's version the render saw
+	gen       uint64 // the config generation the render used
+	version   int64  // the store's version the render saw
 	kind      string
 	name      string
 	ext       string
@@ -39,7 +40,7 @@ type cacheKey struct {
 
 // String is the key for singleflight, built only on a miss.
 func (k cacheKey) String() string {
-	return strconv.FormatInt(k.version, 10) + "|" + k.kind + "|" + k.name + "|" + k.ext + "|" +
+	return strconv.FormatUint(k.gen, 10) + "|" + strconv.FormatInt(k.version, 10) + "|" + k.kind + "|" + k.name + "|" + k.ext + "|" +
 		strconv.Itoa(k.limit) + "|" + k.before + "|" + k.q
 }
 

@@ -23,6 +23,8 @@ type fakeStore struct {
 	postCall atomic.Int64
 	statCall atomic.Int64
 	delay    time.Duration
+	gate     chan struct{} // if set, Posts waits until it is closed
+	entered  chan struct{} // if set, Posts signals it before waiting at gate
 }
 
 func (f *fakeStore) Sources(ctx context.Context) ([]storage.Source, error) {
@@ -35,6 +37,12 @@ func (f *fakeStore) Posts(ctx context.Context, q storage.Query) (storage.Page, e
 	f.postCall.Add(1)
 	if f.delay > 0 {
 		time.Sleep(f.delay)
+	}
+	if f.gate != nil {
+		if f.entered != nil {
+			f.entered <- struct{}{}
+		}
+		<-f.gate
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()

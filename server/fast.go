@@ -69,7 +69,7 @@ func (s *Server) serveHot(ctx *fasthttp.RequestCtx) bool {
 		return false
 	}
 	he := s.hot.get(ctx.RequestURI())
-	if he == nil || he.key.version != s.currentVersion(context.Background()) {
+	if he == nil || he.key.version != s.currentVersion(context.Background()) || he.key.gen != s.gen.Load() {
 		return false
 	}
 	e, ok := s.cache.lookup(he.key)

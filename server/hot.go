@@ -81,7 +81,8 @@ func (h *hotMap) reset() {
 // are not registered, so the map only names what the bounded cache holds.
 func (s *Server) registerHot(r *http.Request, key cacheKey, e *entity) {
 	uri := r.RequestURI
-	if !e.cached || uri == "" || len(uri) > hotMaxURI || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
+	if !e.cached || uri == "" || len(uri) > hotMaxURI || (r.Method != http.MethodGet && r.Method != http.MethodHead) ||
+		key.gen != s.gen.Load() {
 		return
 	}
 	if he := s.hot.getString(uri); he != nil && he.key == key {

@@ -116,7 +116,7 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 
 // serveListing serves one listing in one format from the render cache.
 func (s *Server) serveListing(w http.ResponseWriter, r *http.Request, l listing, ext string) {
-	opts := s.options()
+	opts, gen := s.snapshot()
 	var query url.Values // nil: no query string, nothing to parse
 	if r.URL.RawQuery != "" {
 		query = r.URL.Query()
@@ -127,7 +127,7 @@ func (s *Server) serveListing(w http.ResponseWriter, r *http.Request, l listing,
 		return
 	}
 	version := s.currentVersion(r.Context())
-	key := cacheKey{version: version, kind: l.kind, name: l.name, ext: ext, limit: p.limit, before: p.rawBef, q: p.q}
+	key := cacheKey{gen: gen, version: version, kind: l.kind, name: l.name, ext: ext, limit: p.limit, before: p.rawBef, q: p.q}
 	e, _, err := s.cache.getOrRender(key, func() (*entity, error) {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), renderTimeout)
 		defer cancel()

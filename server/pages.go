@@ -68,9 +68,9 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
 		s.serveListing(w, r, l, "html")
 		return
 	}
-	opts := s.options()
+	opts, gen := s.snapshot()
 	// The key's limit holds the freshness window's number.
-	key := cacheKey{version: s.currentVersion(r.Context()), kind: "home", limit: int(s.now().UnixNano() / int64(homeFresh))}
+	key := cacheKey{gen: gen, version: s.currentVersion(r.Context()), kind: "home", limit: int(s.now().UnixNano() / int64(homeFresh))}
 	e, err := s.home.get(&s.cache.group, key, func() (*entity, error) {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), renderTimeout)
 		defer cancel()
@@ -150,8 +150,8 @@ func (s *Server) handlePost(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errNotFound("no such post"))
 		return
 	}
-	opts := s.options()
-	key := cacheKey{version: s.currentVersion(r.Context()), kind: "post", name: id}
+	opts, gen := s.snapshot()
+	key := cacheKey{gen: gen, version: s.currentVersion(r.Context()), kind: "post", name: id}
 	e, _, err := s.cache.getOrRender(key, func() (*entity, error) {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), renderTimeout)
 		defer cancel()

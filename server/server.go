@@ -75,7 +75,8 @@ type Server struct {
 	catSrcs map[string][]string // category → source names (shared: read only)
 
 	version      atomic.Int64
-	versionCheck atomic.Int64 // unix nanos of the last store check
+	versionCheck atomic.Int64  // unix nanos of the last store check
+	gen          atomic.Uint64 // config generation: SetOptions raises it, and cache keys carry it
 }
 
 // New builds a Server.
@@ -147,6 +148,9 @@ func (s *Server) SetOptions(opts Options) {
 	if err == nil {
 		s.pages = pages
 	}
+	// A render that began with the old options stores its entity under the
+	// old generation, where no request looks any more.
+	s.gen.Add(1)
 	s.mu.Unlock()
 	s.cache.reset(opts.CacheBytes)
 	s.hot.reset()
@@ -160,6 +164,14 @@ func (s *Server) options() Options {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.opts
+}
+
+// snapshot returns the options in force and their generation, together:
+// a render keyed by the generation renders with those options.
+func (s *Server) snapshot() (Options, uint64) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.opts, s.gen.Load()
 }
 
 // Invalidate tells the server that posts may have changed, so the next

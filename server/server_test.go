@@ -418,3 +418,27 @@ func TestPostListsNameSourcesByTitle(t *testing.T) {
 		t.Errorf("sources linked from the post lists: %v, want chinatax and markets", seen)
 	}
 }
+
+// A render that began before a reload (SIGHUP → SetOptions) is neither
+// cached nor served after it: the next request renders with the new config.
+func TestReloadDuringRender(t *testing.T) {
+	st := testStore()
+	s := newTestServer(t, st)
+	st.gate, st.entered = make(chan struct{}), make(chan struct{}, 1)
+	old := make(chan string)
+	go func() { old <- get(t, s, "GET", "/feed.atom").Body.String() }()
+	<-st.entered // the render is under way with the old options
+	opts := s.options()
+	opts.Site.Title = "reloaded title"
+	s.SetOptions(opts)
+	close(st.gate)
+	if body := <-old; strings.Contains(body, "reloaded title") {
+		t.Fatalf("the render begun before the reload has the new title")
+	}
+	st.entered = nil
+	for _, target := range []string{"/feed.atom", "/feed.atom"} { // the second one from the cache / fast path
+		if body := get(t, s, "GET", target).Body.String(); !strings.Contains(body, "reloaded title") {
+			t.Fatalf("after the reload, %s still serves the old render:\n%.300s", target, body)
+		}
+	}
+}
