@@ -281,11 +281,22 @@ func newest(posts []storage.Post) time.Time {
 		if u.IsZero() {
 			u = posts[i].Published
 		}
+		// A post that arrives late, dated before the others, still changes
+		// the listing now: when it was first seen counts too, so that a
+		// client revalidating with If-Modified-Since alone sees it.
+		u = later(u, posts[i].FirstSeen)
 		if u.After(t) {
 			t = u
 		}
 	}
 	return t
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 func (s *Server) currentPages() *feeds.Pages {

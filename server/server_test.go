@@ -442,3 +442,35 @@ func TestReloadDuringRender(t *testing.T) {
 		}
 	}
 }
+
+// A post that arrives late, dated before the listing's newest, moves the
+// listing's Last-Modified (to when it was first seen): a client revalidating
+// with If-Modified-Since alone gets the new body, not a 304.
+func TestLastModifiedFollowsLatePost(t *testing.T) {
+	st := testStore()
+	s := newTestServer(t, st)
+	first := get(t, s, "GET", "/source/markets.atom")
+	lm := first.Header().Get("Last-Modified")
+	lmTime, err := http.ParseTime(lm)
+	if err != nil {
+		t.Fatalf("Last-Modified %q: %v", lm, err)
+	}
+	st.mu.Lock()
+	late := st.posts[2] // a markets post
+	late.ID = "0123456789abcdef"
+	late.Title = "迟到的新闻"
+	late.Published = lmTime.Add(-30 * 24 * time.Hour) // dated a month before the newest
+	late.Updated = late.Published
+	late.FirstSeen = lmTime.Add(time.Hour)
+	st.posts = append(st.posts, late)
+	st.version++
+	st.mu.Unlock()
+	s.Invalidate()
+	again := get(t, s, "GET", "/source/markets.atom", "If-Modified-Since", lm)
+	if again.Code != http.StatusOK || !strings.Contains(again.Body.String(), "迟到的新闻") {
+		t.Fatalf("revalidation after a late post: %d\n%.200s", again.Code, again.Body.String())
+	}
+	if got, _ := http.ParseTime(again.Header().Get("Last-Modified")); !got.After(lmTime) {
+		t.Errorf("Last-Modified %v did not move past %v", got, lmTime)
+	}
+}
