@@ -64,7 +64,7 @@ func commands() []command {
 		{name: "opml", args: "[-c FILE]", summary: "print the sources as OPML 2.0, grouped by category",
 			example: "refeed opml > sources.opml", setup: noFlags(runOPML)},
 		{name: "import-opml", args: "FILE", summary: "print [[category]] and [[source]] blocks for the feeds in an OPML file",
-			example: "refeed import-opml subscriptions.opml >> config.toml", setup: noFlags(runImportOPML)},
+			example: "refeed import-opml -c config.toml subscriptions.opml >> config.toml", setup: importSetup},
 		{name: "backup", args: "[-c FILE] OUT", summary: "write a consistent copy of the database, even while serve runs",
 			example: "refeed backup /var/backups/refeed.db", setup: noFlags(runBackup)},
 		{name: "stats", args: "[-c FILE]", summary: "posts per category, tag and source; database size; oldest and newest post",

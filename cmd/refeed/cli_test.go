@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -184,5 +185,43 @@ func TestRestartKeys(t *testing.T) {
 		if got := strings.Join(restartKeys(base(), next), " "); got != tc.want {
 			t.Errorf("%s: restartKeys = %q, want %q", tc.name, got, tc.want)
 		}
+	}
+}
+
+// import-opml -c leaves out what the config has (categories by slug or
+// title, sources by URL), and what it prints appends to that config.
+func TestImportOPMLIntoConfig(t *testing.T) {
+	dir, cfg := siteDir(t, 8080, "")
+	opmlFile := filepath.Join(dir, "subs.opml")
+	os.WriteFile(opmlFile, []byte(`<?xml version="1.0"?><opml version="2.0"><head><title>s</title></head><body>
+<outline text="Markets">
+  <outline type="rss" text="Markets again" xmlUrl="file://`+filepath.Join(dir, "samples", "markets.json")+`"/>
+  <outline type="rss" text="FX Daily" xmlUrl="https://fx.example.com/feed.xml"/>
+</outline>
+<outline text="中国税务报新闻">
+  <outline type="rss" text="Local tax" xmlUrl="https://tax.example.cn/rss"/>
+</outline>
+<outline text="Brand new">
+  <outline type="rss" text="New one" xmlUrl="https://new.example.org/atom"/>
+</outline>
+</body></opml>`), 0o644)
+	r := runRefeed(t, "import-opml", "-c", cfg, opmlFile)
+	if r.code != exitOK {
+		t.Fatalf("import-opml -c: exit %d\n%s", r.code, r.stderr)
+	}
+	out := r.stdout
+	for _, want := range []string{`url = "https://fx.example.com/feed.xml"` + "\ncategory = \"markets\"",
+		`url = "https://tax.example.cn/rss"` + "\ncategory = \"zhongguoshuiwubao\"", `slug = "brand-new"`, "1 feeds left out"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if n := strings.Count(out, "[[category]]"); n != 1 || strings.Contains(out, "markets.json") {
+		t.Errorf("%d categories (want only the new one), or the existing source again:\n%s", n, out)
+	}
+	text, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, append(text, out...), 0o644)
+	if r := runRefeed(t, "check", "-c", cfg); r.code != exitOK {
+		t.Errorf("config with the import appended does not check: %s", r.stderr)
 	}
 }
