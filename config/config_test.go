@@ -91,7 +91,13 @@ func TestParseErrors(t *testing.T) {
 		{"bad url scheme", base + "[[source]]\nname = \"a\"\nurl = \"ftp://x.org/\"\ncategory = \"tax\"\n", `c.toml:6: source "a": url "ftp://x.org/" must be http(s):// or file://`},
 		{"bad duration", "[poll]\ninterval = \"soon\"\n", `c.toml:2: poll.interval: invalid duration "soon"`},
 		{"negative duration", "[poll]\ntimeout = \"-1s\"\n", `c.toml:2: poll.timeout: duration "-1s" must be positive`},
-		{"source duration", base + "[[source]]\nname = \"a\"\nurl = \"https://x.org/\"\ncategory = \"tax\"\ninterval = \"7x\"\n", `c.toml:8: interval: invalid duration "7x"`},
+		{"source duration", base + "[[source]]\nname = \"a\"\nurl = \"https://x.org/\"\ncategory = \"tax\"\ninterval = \"7x\"\n", `c.toml:8: source "a": interval: invalid duration "7x"`},
+		// Each per-key check names the key's line, not its block's, past
+		// comments and other keys.
+		{"category line past a comment", base + "[[source]]\nname = \"gamma\"\nurl = \"https://g.example/\"\n# a comment\n\ncategory = \"nope\"\n", `c.toml:9: source "gamma": category "nope" is not defined`},
+		{"empty tag", base + "[[source]]\nname = \"a\"\ncategory = \"tax\"\nurl = \"https://x.org/\"\ntags = [\"x\", \"\"]\n", `c.toml:8: source "a": tags must not be empty strings`},
+		{"url line", base + "[[source]]\nname = \"a\"\ncategory = \"tax\"\n\nurl = \"gopher://x.org/\"\n", `c.toml:8: source "a": url "gopher://x.org/" must be http(s):// or file://`},
+		{"second source's key", base + "[[source]]\nname = \"a\"\nurl = \"https://x.org/\"\ncategory = \"tax\"\n[[source]]\nname = \"b\"\nurl = \"https://y.org/\"\ncategory = \"none\"\n", `c.toml:11: source "b": category "none" is not defined`},
 		{"bad size", "[poll]\nmax_body = \"lots\"\n", `c.toml:2: poll.max_body: invalid size "lots"`},
 		{"bad regexp", base + "[[source]]\nname = \"a\"\nurl = \"https://x.org/\"\ncategory = \"tax\"\ninclude = \"(\"\n", `c.toml:8: source "a": include: error parsing regexp`},
 		{"relative base_url", "base_url = \"/news\"\n", `c.toml:1: base_url "/news" must be an absolute http(s) URL`},

@@ -157,7 +157,7 @@ func (v *validator) sources(c *Config, raw []rawSource) {
 			s.Tags = []string{cat.Title}
 		}
 		if rs.Interval != "" {
-			s.Interval = v.duration(at+".interval", rs.Interval)
+			s.Interval = v.duration(at+".interval", rs.Interval, rs.Name)
 		}
 		s.Include = v.regexp(at+".include", rs.Name, rs.Include)
 		s.Exclude = v.regexp(at+".exclude", rs.Name, rs.Exclude)
@@ -195,14 +195,20 @@ func (v *validator) sourceURL(rs rawSource, line int) string {
 	return raw
 }
 
-func (v *validator) duration(key, s string) time.Duration {
+// duration checks the duration at key; source, if given, names the
+// [[source]] it belongs to.
+func (v *validator) duration(key, s string, source ...string) time.Duration {
+	label := keyLabel(key)
+	if len(source) > 0 {
+		label = fmt.Sprintf("source %q: %s", source[0], label)
+	}
 	d, err := ParseDuration(s)
 	if err != nil {
-		v.errorf(v.lines.line(key), "%s: %v", keyLabel(key), err)
+		v.errorf(v.lines.line(key), "%s: %v", label, err)
 		return 0
 	}
 	if d <= 0 {
-		v.errorf(v.lines.line(key), "%s: duration %q must be positive", keyLabel(key), s)
+		v.errorf(v.lines.line(key), "%s: duration %q must be positive", label, s)
 	}
 	return d
 }
