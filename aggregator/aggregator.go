@@ -138,6 +138,7 @@ type Aggregator struct {
 	sources map[string]Source
 
 	sharedGUIDs sync.Map // names of sources already logged for sharing GUIDs
+	mislabelled sync.Map // names of sources already logged for a charset that lies
 }
 
 // New returns an aggregator over store for sources.

@@ -233,9 +233,16 @@ func (a *Aggregator) fetchOne(ctx context.Context, src Source, st storage.Source
 // process runs decode, parse and normalise (which sanitises) over a fetched
 // body and fills in what the feed says about itself.
 func (a *Aggregator) process(fr fetchResult, src Source, next *storage.SourceState, now time.Time) ([]storage.Post, time.Duration, error) {
-	body, err := toUTF8(fr.Body, fr.ContentType)
+	body, mislabelled, err := decodeBody(fr.Body, fr.ContentType)
 	if err != nil {
 		return nil, 0, err
+	}
+	next.Warning = ""
+	if mislabelled != "" {
+		next.Warning = "charset: " + mislabelled
+		if _, warned := a.mislabelled.LoadOrStore(src.Name, true); !warned {
+			a.opts.Logger.Warn("the source mislabels its charset; decoding it as detected", "source", src.Name, "url", fr.URL, "charset", mislabelled)
+		}
 	}
 	feed, err := parse(body)
 	if err != nil {

@@ -18,6 +18,7 @@ type healthSource struct {
 	ErrorClass  string     `json:"error_class,omitempty"`
 	Error       string     `json:"error,omitempty"`
 	Failures    int        `json:"consecutive_failures"`
+	Warning     string     `json:"warning,omitempty"` // recovered from, e.g. a charset that lies
 	Posts       int        `json:"posts"`
 }
 
@@ -51,7 +52,7 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 		hs := healthSource{
 			Name: src.Name, URL: st.URL, Status: st.Status,
 			LastPoll: timePtr(st.LastPoll), LastSuccess: timePtr(st.LastSuccess), NextPoll: timePtr(st.NextPoll),
-			ErrorClass: st.ErrorClass, Error: st.Error, Failures: st.Failures, Posts: src.Posts,
+			ErrorClass: st.ErrorClass, Error: st.Error, Failures: st.Failures, Posts: src.Posts, Warning: st.Warning,
 		}
 		if hs.URL == "" {
 			hs.URL = src.URL

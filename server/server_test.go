@@ -474,3 +474,14 @@ func TestLastModifiedFollowsLatePost(t *testing.T) {
 		t.Errorf("Last-Modified %v did not move past %v", got, lmTime)
 	}
 }
+
+// /healthz says what a source's successful polls recovered from.
+func TestHealthShowsWarning(t *testing.T) {
+	st := testStore()
+	st.sources[0].State.Warning = "charset: declared utf-8, decoded as gb18030"
+	s := newTestServer(t, st)
+	body := get(t, s, "GET", "/healthz").Body.String()
+	if !strings.Contains(body, `"warning": "charset: declared utf-8, decoded as gb18030"`) && !strings.Contains(body, `"warning":"charset: declared utf-8, decoded as gb18030"`) {
+		t.Errorf("/healthz lacks the warning:\n%s", body)
+	}
+}

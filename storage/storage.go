@@ -58,6 +58,9 @@ type SourceState struct {
 	Error        string
 	Failures     int // consecutive failures; reset by any success or 304
 	NextPoll     time.Time
+	// Warning is what a successful poll found wrong with the source but
+	// recovered from (its charset lies, say); "" when nothing.
+	Warning string
 }
 
 // Source is a configured source with its poll state.

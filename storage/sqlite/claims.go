@@ -22,7 +22,7 @@ const (
 
 // claimColumns are the poll state columns a claim returns.
 const claimColumns = `name, url, etag, last_modified, title, site_url, last_poll, last_success, status,
-	error_class, error, failures, next_poll`
+	error_class, error, failures, next_poll, warning`
 
 // Claim leases sources to r.Owner (storage.Store.Claim). It runs on the
 // writer, in one transaction: the next fencing token, then one UPDATE …
@@ -110,7 +110,7 @@ func (s *Store) Claim(ctx context.Context, r storage.ClaimRequest) ([]storage.Cl
 func scanState(rows *sql.Rows, name *string, st *storage.SourceState) error {
 	var lastPoll, lastSuccess, nextPoll int64
 	if err := rows.Scan(name, &st.URL, &st.ETag, &st.LastModified, &st.Title, &st.SiteURL, &lastPoll, &lastSuccess,
-		&st.Status, &st.ErrorClass, &st.Error, &st.Failures, &nextPoll); err != nil {
+		&st.Status, &st.ErrorClass, &st.Error, &st.Failures, &nextPoll, &st.Warning); err != nil {
 		return err
 	}
 	st.LastPoll, st.LastSuccess, st.NextPoll = fromNano(lastPoll), fromNano(lastSuccess), fromNano(nextPoll)

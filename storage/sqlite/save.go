@@ -67,7 +67,7 @@ func (s *Store) savePoll(ctx context.Context, w *writeStmts, r *saveReq) (storag
 	if _, err := w.updateSource.ExecContext(ctx,
 		state.URL, state.ETag, state.LastModified, state.Title, state.SiteURL,
 		unixNano(state.LastPoll), unixNano(state.LastSuccess), state.Status, state.ErrorClass,
-		state.Error, state.Failures, unixNano(state.NextPoll), r.claim.Source); err != nil {
+		state.Error, state.Failures, unixNano(state.NextPoll), state.Warning, r.claim.Source); err != nil {
 		return st, fmt.Errorf("update state: %w", err)
 	}
 	return st, nil

@@ -248,7 +248,8 @@ func rebuildAffected(ctx context.Context, tx *sql.Tx) (int, error) {
 }
 
 const sourceColumns = `s.name, s.config_url, s.category, s.tags, s.interval_ns, s.url, s.etag, s.last_modified,
-	s.title, s.site_url, s.last_poll, s.last_success, s.status, s.error_class, s.error, s.failures, s.next_poll`
+	s.title, s.site_url, s.last_poll, s.last_success, s.status, s.error_class, s.error, s.failures, s.next_poll,
+	s.warning`
 
 // postCounts memoises every source's post count for one store version:
 // counting them steps through every row of post_sources (about 110 ms at a
@@ -340,7 +341,7 @@ func querySources(ctx context.Context, q queryer, query string, args ...any) ([]
 		st := &src.State
 		if err := rows.Scan(&src.Name, &src.URL, &src.Category, &tags, &interval, &st.URL, &st.ETag,
 			&st.LastModified, &st.Title, &st.SiteURL, &lastPoll, &lastSuccess, &st.Status, &st.ErrorClass,
-			&st.Error, &st.Failures, &nextPoll, &src.Posts); err != nil {
+			&st.Error, &st.Failures, &nextPoll, &st.Warning, &src.Posts); err != nil {
 			return nil, err
 		}
 		if err := json.Unmarshal([]byte(tags), &src.Tags); err != nil {

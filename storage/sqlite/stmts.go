@@ -86,7 +86,7 @@ func (w *writeStmts) statements() []struct {
 		{&w.updateCredit, `UPDATE post_sources SET hash = ? WHERE source = ? AND key = ?`},
 		{&w.updateSource, `UPDATE sources SET url = ?, etag = ?, last_modified = ?, title = ?, site_url = ?,
 			last_poll = ?, last_success = ?, status = ?, error_class = ?, error = ?, failures = ?, next_poll = ?,
-			lease_owner = '', lease_until = 0
+			warning = ?, lease_owner = '', lease_until = 0
 			WHERE name = ?`},
 	}
 }

@@ -78,7 +78,7 @@ func fullState() storage.SourceState {
 		URL: "https://a.example/moved.xml", ETag: `W/"abc"`, LastModified: "Sat, 01 Mar 2025 00:10:00 GMT",
 		Title: "国家税务总局", SiteURL: "https://a.example/", LastPoll: at, LastSuccess: at.Add(-time.Hour),
 		Status: storage.StatusError, ErrorClass: "timeout", Error: "context deadline exceeded", Failures: 3,
-		NextPoll: at.Add(40 * time.Minute),
+		NextPoll: at.Add(40 * time.Minute), Warning: "charset: declared utf-8, decoded as gb18030",
 	}
 }
 
