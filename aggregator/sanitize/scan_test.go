@@ -162,3 +162,26 @@ func BenchmarkPostProcess(b *testing.B) {
 		}
 	})
 }
+
+// htmltext.Scan, the tokenizer-free text that searches match terms in,
+// finds a term without white space in sanitised HTML exactly where
+// htmltext.Text does.
+func FuzzScan(f *testing.F) {
+	for _, s := range scanSeeds {
+		f.Add(s, "a")
+	}
+	f.Add("<p>a</p><p>b</p>", "ab")
+	f.Add("<p>x &amp; y<br>z</p>", "&")
+	f.Add(`<a href="https://x/?a=1&amp;b=2">l</a>i<!-- c -->nk`, "link")
+	f.Fuzz(func(t *testing.T, in, term string) {
+		term = strings.Join(strings.Fields(term), "")
+		if term == "" || !utf8.ValidString(in) || !utf8.ValidString(term) {
+			return // stored posts are valid UTF-8 (toUTF8)
+		}
+		clean := HTML(in, nil)
+		text, scan := htmltext.Text(clean), htmltext.Scan(clean)
+		if strings.Contains(text, term) != strings.Contains(scan, term) {
+			t.Errorf("term %q in %q: Text %q, Scan %q", term, clean, text, scan)
+		}
+	})
+}

@@ -8,7 +8,9 @@ import (
 	"strings"
 	"unicode"
 
-	"golang.org/x/net/html"
+	"html"
+
+	xhtml "golang.org/x/net/html"
 )
 
 // Text returns the plain text of an HTML fragment: tags dropped, character
@@ -25,13 +27,13 @@ func Text(s string) string {
 	}
 	var b strings.Builder
 	b.Grow(len(s))
-	z := html.NewTokenizer(strings.NewReader(s))
+	z := xhtml.NewTokenizer(strings.NewReader(s))
 	skip := 0
 	for {
 		switch z.Next() {
-		case html.ErrorToken:
+		case xhtml.ErrorToken:
 			return Collapse(b.String())
-		case html.StartTagToken:
+		case xhtml.StartTagToken:
 			name, _ := z.TagName()
 			switch n := string(name); {
 			case Skips(n):
@@ -39,7 +41,7 @@ func Text(s string) string {
 			case Block(n) || n == "br":
 				b.WriteByte(' ')
 			}
-		case html.EndTagToken:
+		case xhtml.EndTagToken:
 			name, _ := z.TagName()
 			switch n := string(name); {
 			case Skips(n):
@@ -49,9 +51,9 @@ func Text(s string) string {
 			case Block(n):
 				b.WriteByte(' ')
 			}
-		case html.SelfClosingTagToken:
+		case xhtml.SelfClosingTagToken:
 			b.WriteByte(' ')
-		case html.TextToken:
+		case xhtml.TextToken:
 			if skip == 0 {
 				b.Write(z.Text())
 			}
@@ -95,6 +97,67 @@ func Collapse(s string) string {
 		}
 		space = false
 		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// Scan is Text for sanitised HTML, without the tokenizer, for matching
+// search terms in the stored content of every post a search scans: tags
+// are dropped (block elements and <br> leave a space), the content of the
+// elements Text drops is dropped, comments too, and character references
+// are decoded. White space is not collapsed: for a term without white space
+// it finds what Text finds (FuzzScan checks that on the sanitiser's output).
+// It relies on what sanitised HTML is: every "<" starts a tag or a comment,
+// and no attribute value holds a raw ">".
+func Scan(s string) string {
+	if !strings.ContainsAny(s, "<&") {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	skip := 0
+	for len(s) > 0 {
+		i := strings.IndexByte(s, '<')
+		if i < 0 {
+			i = len(s)
+		}
+		if skip == 0 {
+			b.WriteString(html.UnescapeString(s[:i]))
+		}
+		s = s[i:]
+		if s == "" {
+			break
+		}
+		if strings.HasPrefix(s, "<!--") {
+			j := strings.Index(s, "-->")
+			if j < 0 {
+				break
+			}
+			s = s[j+3:]
+			continue
+		}
+		j := strings.IndexByte(s, '>')
+		if j < 0 {
+			break
+		}
+		tag := s[1:j]
+		s = s[j+1:]
+		end := strings.HasPrefix(tag, "/")
+		name := strings.ToLower(strings.TrimLeft(tag, "/"))
+		if k := strings.IndexAny(name, " \t\n\r\f/"); k >= 0 {
+			name = name[:k]
+		}
+		switch {
+		case Skips(name) && strings.HasSuffix(tag, "/"):
+		case Skips(name) && end:
+			if skip > 0 {
+				skip--
+			}
+		case Skips(name):
+			skip++
+		case skip == 0 && (Block(name) || name == "br" || strings.HasSuffix(tag, "/")):
+			b.WriteByte(' ')
+		}
 	}
 	return b.String()
 }
