@@ -14,14 +14,28 @@ import (
 	"github.com/refeed/refeed/storage/htmltext"
 )
 
-// Body is the text of a post's body as indexed: the content, or the summary
-// when there is no content, without markup, in tokens (Tokens).
-func Body(content, summary string) string {
+// Text is the plain text of a post's body that search matches: the
+// content's, or the summary's when there is no content. Markup never
+// matches, not even its punctuation.
+func Text(content, summary string) string {
 	if strings.TrimSpace(content) == "" {
 		content = summary
 	}
-	return Tokens(htmltext.Text(content))
+	return htmltext.Text(content)
 }
+
+// ScanText is Text by htmltext.Scan, which skips the tokenizer: what a
+// backend matches terms the index cannot find against, in every post a
+// search scans. For a term (no white space) it matches where Text does.
+func ScanText(content, summary string) string {
+	if strings.TrimSpace(content) == "" {
+		content = summary
+	}
+	return htmltext.Scan(content)
+}
+
+// Body is Text as indexed, in tokens (Tokens).
+func Body(content, summary string) string { return Tokens(Text(content, summary)) }
 
 // Title is a post's title as indexed.
 func Title(title string) string { return Tokens(title) }
@@ -34,8 +48,7 @@ func Terms(q string) []string {
 
 // Indexable reports whether the search index can find term: it has letters
 // or digits, and no lone CJK character (the index holds CJK text as pairs).
-// A backend matches other terms against the plain text (Body and Title) as
-// substrings.
+// A backend matches other terms against the title and Text as substrings.
 func Indexable(term string) bool { return hasToken(term) && !shortCJKRun(term) }
 
 // Prefix reports whether a term matches as a prefix in the index ("fox"

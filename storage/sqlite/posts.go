@@ -58,8 +58,18 @@ func postsQuery(q storage.Query, limit int) (string, []any, error) {
 			continue
 		}
 		pat := likePattern(term)
-		b.WriteString(` AND (p.title LIKE ? ESCAPE '\' OR p.content LIKE ? ESCAPE '\' OR p.summary LIKE ? ESCAPE '\')`)
-		args = append(args, pat, pat, pat)
+		if strings.ContainsAny(term, `<>&'"`) {
+			b.WriteString(` AND (p.title LIKE ? ESCAPE '\' OR ` + textFunc + `(p.content, p.summary) LIKE ? ESCAPE '\')`)
+			args = append(args, pat, pat)
+			continue
+		}
+		// Text without those characters is in the stored HTML as it is
+		// in its text (the sanitiser writes them, and only them, as
+		// references), so a LIKE over the HTML picks the candidates and
+		// the text, computed in Go, only decides for them.
+		b.WriteString(` AND (p.title LIKE ? ESCAPE '\' OR ((p.content LIKE ? ESCAPE '\' OR p.summary LIKE ? ESCAPE '\')
+			AND ` + textFunc + `(p.content, p.summary) LIKE ? ESCAPE '\'))`)
+		args = append(args, pat, pat, pat, pat)
 	}
 	if len(phrases) > 0 {
 		b.WriteString(` AND p.rid IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?)`)
@@ -88,8 +98,9 @@ func usesIndex(text string) bool {
 // character goes through the full-text index: CJK strings of two or more
 // characters match as substrings, other words as words or word prefixes
 // ("fox" finds "foxes"). Other terms (one CJK character, punctuation only)
-// fall back to a LIKE scan of title, content and summary. No input is a
-// syntax error.
+// fall back to a LIKE scan of the title and the body's text
+// (search.ScanText, through the SQL function textFunc): markup never
+// matches. No input is a syntax error.
 func (s *Store) Posts(ctx context.Context, q storage.Query) (storage.Page, error) {
 	if q.Limit <= 0 || q.Limit > math.MaxInt32-1 {
 		return storage.Page{}, fmt.Errorf("sqlite: posts: bad limit %d", q.Limit)

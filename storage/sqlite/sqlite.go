@@ -85,6 +85,9 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("sqlite: empty database path")
 	}
+	if err := registerTextFunc(); err != nil {
+		return nil, fmt.Errorf("sqlite: register %s: %w", textFunc, err)
+	}
 	s := &Store{path: path, now: o.now, onePostLookups: o.onePostLookups,
 		saves: saveQueue{arrived: make(chan struct{}, 1)}}
 

@@ -15,7 +15,7 @@ func searchPosts(f *fixture) {
 	en := post("en", "The Quick Brown Fox", 2)
 	en.Content = `<p>jumps over the <a href="https://lazy.example/">lazy</a> dog, 100% sure_</p>`
 	other := post("other", "Weather report", 1)
-	other.Content = "<div>Sunny, 25°C &amp; calm</div>"
+	other.Content = "<div>Sunny, 25°C &amp; calm, 1/2 cloudy</div>"
 	f.save("a", zh, en, other)
 	zh2 := post("zh2", "退税进度查询", 0)
 	zh2.Content = "<p>办理进度</p>"
@@ -44,6 +44,11 @@ func testSearch(f *fixture) {
 		{"%", []string{"The Quick Brown Fox"}},       // short and literal
 		{"_", []string{"The Quick Brown Fox"}},       // short and literal
 		{"strong", nil},                              // markup is not text
+		{"/", []string{"Weather report"}},            // text's "1/2", not markup's </p> or https://
+		{"=", nil},                                   // href="…"
+		{"<", nil},                                   // <p>
+		{"°", []string{"Weather report"}},            // punctuation of the text
+		{"&", []string{"Weather report"}},            // &amp; is &
 		{"  ", []string{"国家税务总局发布退税新政策", "The Quick Brown Fox", "Weather report", "退税进度查询"}},
 	} {
 		eq(t, fmt.Sprintf("search %q", tc.q), f.titles(storage.Query{Search: tc.q}), strs(tc.want...))
