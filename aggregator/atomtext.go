@@ -106,7 +106,6 @@ func isTextType(typ string) bool {
 func readAtomTypes(body []byte) []atomTypes {
 	d := xml.NewDecoder(bytes.NewReader(body))
 	d.Strict = false
-	d.AutoClose = xml.HTMLAutoClose
 	d.Entity = xml.HTMLEntity
 	var out []atomTypes
 	depth, entry := 0, -1 // entry: the depth of the open <entry>, or -1

@@ -143,9 +143,12 @@ func keyOf(p *storage.Post, guids bool) string {
 
 // post converts one item; ok is false when the filters drop it.
 func (n normaliser) post(it *gofeed.Item) (storage.Post, bool) {
+	if xb := n.xmlBase(it); xb != nil {
+		n.base = xb // the item's own base, for its link and its content
+	}
 	link := n.link(it)
 	base := n.base
-	if u, err := url.Parse(link); err == nil && u.IsAbs() {
+	if u, err := url.Parse(link); err == nil && u.IsAbs() && it.Custom[xmlBaseKey] == "" {
 		base = u
 	}
 
@@ -253,6 +256,26 @@ func (n normaliser) keep(title, text string) bool {
 
 // link returns the item's link made absolute and canonical (scheme and host
 // lower-cased, fragment dropped), or "" when it has none usable.
+// xmlBase is the item's xml:base (fixRSSXML) resolved against the feed's
+// URL, or nil.
+func (n normaliser) xmlBase(it *gofeed.Item) *url.URL {
+	raw := it.Custom[xmlBaseKey]
+	if raw == "" {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil
+	}
+	if n.base != nil {
+		u = n.base.ResolveReference(u)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil
+	}
+	return u
+}
+
 func (n normaliser) link(it *gofeed.Item) string {
 	raw := strings.TrimSpace(it.Link)
 	if raw == "" && len(it.Links) > 0 {

@@ -37,6 +37,7 @@ func parse(body []byte) (*gofeed.Feed, error) {
 		return nil, withClass(ClassParse, fmt.Errorf("parse feed: %w", err))
 	}
 	fixAtomText(feed, body)
+	fixRSSXML(feed, body)
 	fixup(feed)
 	return feed, nil
 }
