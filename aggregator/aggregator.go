@@ -137,8 +137,7 @@ type Aggregator struct {
 	mu      sync.Mutex
 	sources map[string]Source
 
-	sharedGUIDs sync.Map // names of sources already logged for sharing GUIDs
-	mislabelled sync.Map // names of sources already logged for a charset that lies
+	warned sync.Map // "what\x00source" keys already logged (warnOnce)
 }
 
 // New returns an aggregator over store for sources.

@@ -1,10 +1,11 @@
 package aggregator
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/xml"
+	"errors"
 	"html"
+	"io"
 	"strings"
 	"unicode/utf8"
 
@@ -104,15 +105,13 @@ func isTextType(typ string) bool {
 // entry's title, summary and content, in document order. It gives up
 // (nil) on a document encoding/xml cannot read.
 func readAtomTypes(body []byte) []atomTypes {
-	d := xml.NewDecoder(bytes.NewReader(body))
-	d.Strict = false
-	d.Entity = xml.HTMLEntity
+	d := rereader(body)
 	var out []atomTypes
 	depth, entry := 0, -1 // entry: the depth of the open <entry>, or -1
 	for {
 		tok, err := d.RawToken()
 		if err != nil {
-			if err.Error() == "EOF" {
+			if errors.Is(err, io.EOF) {
 				return out
 			}
 			return nil

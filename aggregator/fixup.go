@@ -2,7 +2,6 @@ package aggregator
 
 import (
 	"html"
-	"net/url"
 	"strings"
 
 	"github.com/mmcdole/gofeed"
@@ -25,7 +24,9 @@ func fixup(feed *gofeed.Feed) {
 			if it == nil || ri == nil || ri.GUID == nil || strings.TrimSpace(it.Link) != "" || len(it.Links) > 0 {
 				continue
 			}
-			if !strings.EqualFold(strings.TrimSpace(ri.GUID.IsPermalink), "false") && webURL(ri.GUID.Value) {
+			// An absolute GUID; the normaliser keeps it only if it is http(s).
+			if _, err := parseAbs(strings.TrimSpace(ri.GUID.Value)); err == nil &&
+				!strings.EqualFold(strings.TrimSpace(ri.GUID.IsPermalink), "false") {
 				it.Link = strings.TrimSpace(ri.GUID.Value)
 			}
 		}
@@ -75,10 +76,4 @@ func mediaText(media map[string][]ext.Extension, name string, asHTML bool) strin
 		return strings.ReplaceAll(html.EscapeString(v), "\n", "<br>")
 	}
 	return v // a title is made plain text by the normaliser either way
-}
-
-// webURL reports whether s is an absolute http(s) URL.
-func webURL(s string) bool {
-	u, err := url.Parse(strings.TrimSpace(s))
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }

@@ -89,13 +89,6 @@ func (p *stages) free() int {
 	return n
 }
 
-// busy reports whether any claim is still in the pipeline.
-func (p *stages) busy() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.outstanding > 0
-}
-
 // add hands claims to the workers; claims of sources not configured here
 // (another instance's newer config) are left to their leases. It returns
 // how many it handed on.

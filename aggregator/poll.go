@@ -240,9 +240,7 @@ func (a *Aggregator) process(fr fetchResult, src Source, next *storage.SourceSta
 	next.Warning = ""
 	if mislabelled != "" {
 		next.Warning = "charset: " + mislabelled
-		if _, warned := a.mislabelled.LoadOrStore(src.Name, true); !warned {
-			a.opts.Logger.Warn("the source mislabels its charset; decoding it as detected", "source", src.Name, "url", fr.URL, "charset", mislabelled)
-		}
+		a.warnOnce(src.Name, "the source mislabels its charset; decoding it as detected", "url", fr.URL, "charset", mislabelled)
 	}
 	feed, err := parse(body)
 	if err != nil {
@@ -250,9 +248,7 @@ func (a *Aggregator) process(fr fetchResult, src Source, next *storage.SourceSta
 	}
 	posts, byLink := normalise(feed, src, fr.URL, now, a.opts.Location)
 	if byLink {
-		if _, warned := a.sharedGUIDs.LoadOrStore(src.Name, true); !warned {
-			a.opts.Logger.Warn("the feed's items share GUIDs; identifying them by link instead", "source", src.Name, "url", fr.URL)
-		}
+		a.warnOnce(src.Name, "the feed's items share GUIDs; identifying them by link instead", "url", fr.URL)
 	}
 	next.Status = storage.StatusOK
 	next.URL = fr.URL
@@ -264,6 +260,15 @@ func (a *Aggregator) process(fr fetchResult, src Source, next *storage.SourceSta
 	}
 	next.SiteURL = n.absolute(feed.Link, n.base, false)
 	return posts, feedHint(feed), nil
+}
+
+// warnOnce logs msg for source the first time this process sees it: a
+// source that keeps doing the same recoverable thing is logged once, not on
+// every poll.
+func (a *Aggregator) warnOnce(source, msg string, args ...any) {
+	if _, seen := a.warned.LoadOrStore(msg+"\x00"+source, true); !seen {
+		a.opts.Logger.Warn(msg, append([]any{"source", source}, args...)...)
+	}
 }
 
 func cmpOr(a, b string) string {

@@ -3,6 +3,8 @@ package aggregator
 import (
 	"bytes"
 	"encoding/xml"
+	"errors"
+	"io"
 	"net/url"
 	"strings"
 
@@ -56,19 +58,26 @@ func fixRSSXML(feed *gofeed.Feed, body []byte) {
 	}
 }
 
-// readRSSItems reads each <item>'s xml:base and XHTML body, in document
-// order; nil if encoding/xml cannot read the document.
-func readRSSItems(body []byte) []rssItemXML {
+// rereader is an encoding/xml decoder for reading a feed gofeed has parsed
+// already, again, for what gofeed leaves out: lenient, with HTML's entities.
+func rereader(body []byte) *xml.Decoder {
 	d := xml.NewDecoder(bytes.NewReader(body))
 	d.Strict = false
 	d.Entity = xml.HTMLEntity
+	return d
+}
+
+// readRSSItems reads each <item>'s xml:base and XHTML body, in document
+// order; nil if encoding/xml cannot read the document.
+func readRSSItems(body []byte) []rssItemXML {
+	d := rereader(body)
 	var out []rssItemXML
 	bases := []string{""} // the xml:base in force at each open element
 	inItem := 0           // depth of the open <item>, or 0
 	for {
 		tok, err := d.Token()
 		if err != nil {
-			if err.Error() == "EOF" {
+			if errors.Is(err, io.EOF) {
 				return out
 			}
 			return nil

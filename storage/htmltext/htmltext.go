@@ -23,7 +23,7 @@ func Text(s string) string {
 		return ""
 	}
 	if !strings.ContainsAny(s, "<&") {
-		return Collapse(s)
+		return collapse(s)
 	}
 	var b strings.Builder
 	b.Grow(len(s))
@@ -32,7 +32,7 @@ func Text(s string) string {
 	for {
 		switch z.Next() {
 		case xhtml.ErrorToken:
-			return Collapse(b.String())
+			return collapse(b.String())
 		case xhtml.StartTagToken:
 			name, _ := z.TagName()
 			switch n := string(name); {
@@ -82,8 +82,8 @@ func Block(name string) bool {
 	return false
 }
 
-// Collapse turns each run of white space into one space and trims the ends.
-func Collapse(s string) string {
+// collapse turns each run of white space into one space and trims the ends.
+func collapse(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	space := false

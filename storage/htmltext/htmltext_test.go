@@ -31,7 +31,7 @@ func FuzzText(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		out := Text(s)
-		if Collapse(out) != out {
+		if collapse(out) != out {
 			t.Errorf("Text(%q) = %q: white space not collapsed", s, out)
 		}
 	})
