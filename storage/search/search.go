@@ -11,6 +11,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/refeed/refeed/storage/htmltext"
 )
 
@@ -148,4 +150,54 @@ func shortCJKRun(s string) bool {
 		runLen = 0
 	}
 	return runLen == 1
+}
+
+// Words splits indexed text (Tokens' output) into the words an index
+// holds, as SQLite FTS5's unicode61 tokenizer with remove_diacritics 2
+// does: runs of letters and numbers (and private-use characters), folded
+// to lower case with diacritics removed ("Café" → "cafe"). A backend whose
+// own tokenizer differs (PostgreSQL's parser depends on the database's
+// locale) indexes and queries these words, so that both find the same.
+func Words(indexed string) []string {
+	var words []string
+	var w []rune
+	flush := func() {
+		if len(w) > 0 {
+			words = append(words, string(w))
+			w = w[:0]
+		}
+	}
+	for _, r := range indexed {
+		switch {
+		case unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.Is(unicode.Co, r):
+			w = appendFolded(w, r)
+		case unicode.Is(unicode.Mn, r) && len(w) > 0:
+			// a combining mark inside a word: a diacritic, removed
+		default:
+			flush()
+		}
+	}
+	flush()
+	return words
+}
+
+// appendFolded appends r lower-cased and without its diacritic, if it has
+// one (its canonical decomposition's first rune).
+func appendFolded(w []rune, r rune) []rune {
+	r = unicode.ToLower(r)
+	if r < 0xC0 {
+		return append(w, r)
+	}
+	var buf [utf8.UTFMax * 4]byte
+	d := norm.NFD.AppendString(buf[:0], string(r))
+	base, n := utf8.DecodeRune(d)
+	if n == len(d) || base == utf8.RuneError {
+		return append(w, r) // no decomposition
+	}
+	for _, m := range string(d[n:]) {
+		if !unicode.Is(unicode.Mn, m) {
+			return append(w, r) // not a letter with marks (a Hangul syllable, say)
+		}
+	}
+	return append(w, base)
 }
