@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"slices"
 
 	"github.com/jackc/pgx/v5"
@@ -153,6 +154,9 @@ func (sv *saver) prefetch(posts []storage.Post) error {
 		return fmt.Errorf("find by key: %w", err)
 	}
 
+	if err := sv.lockLinks(posts); err != nil {
+		return err
+	}
 	var links []string
 	idx = idx[:0]
 	for i := range posts {
@@ -184,6 +188,34 @@ func (sv *saver) prefetch(posts []storage.Post) error {
 		sv.linkHit[idx[j-1]], sv.links[idx[j-1]] = true, f
 	}
 	return rows.Err()
+}
+
+// lockLinks takes a transaction-scoped advisory lock on each link of the
+// posts that may be stored or credited by link (those without a key
+// match), in one order for every save. Two instances saving the same links
+// then queue on the first shared one instead of deadlocking on the unique
+// index in the orders their feeds list them (which PostgreSQL resolves
+// only after deadlock_timeout, 1 s, by aborting one).
+func (sv *saver) lockLinks(posts []storage.Post) error {
+	var keys []int64
+	for i := range posts {
+		if (sv.keyHit[i] && !sv.alone[i]) || posts[i].Link == "" {
+			continue
+		}
+		h := fnv.New64a()
+		h.Write([]byte(text(posts[i].Link)))
+		keys = append(keys, int64(h.Sum64()))
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	if _, err := sv.tx.Exec(sv.ctx, `SELECT count(pg_advisory_xact_lock(k))
+		FROM (SELECT k FROM unnest($1::bigint[]) k ORDER BY k) o`, keys); err != nil {
+		return fmt.Errorf("lock links: %w", err)
+	}
+	return nil
 }
 
 // ByKey finds the source's post or tombstone with p.Key.
