@@ -40,6 +40,8 @@ type Server struct {
 // Storage is the [storage] table.
 type Storage struct {
 	Path          string        // absolute, or relative to the config file's directory
+	URL           string        // postgres://… (no password): PostgreSQL instead of Path; "" for SQLite
+	Pool          int           // PostgreSQL connections per process; 0: the backend's default
 	Keep          time.Duration // 0: keep forever
 	KeepPerSource int           // 0: no limit
 }

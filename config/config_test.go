@@ -50,6 +50,7 @@ func TestParseGood(t *testing.T) {
 		{"location", c.Location.String(), "Asia/Shanghai"},
 		{"listen default", c.Server.Listen, DefaultListen},
 		{"db path relative to config", c.Storage.Path, "/etc/refeed/refeed.db"},
+		{"no storage url", c.Storage.URL, ""},
 		{"interval", c.Poll.Interval, 15 * time.Minute},
 		{"max_body", c.Poll.MaxBody, int64(2 << 20)},
 		{"timeout default", c.Poll.Timeout, 30 * time.Second},
@@ -105,6 +106,10 @@ func TestParseErrors(t *testing.T) {
 		{"zero concurrency", "[poll]\nconcurrency = 0\n", `c.toml:2: poll.concurrency must be at least 1, not 0`},
 		{"items above max", "[output]\nitems = 900\n", `c.toml:2: output.items (900) must not exceed output.max_items (500)`},
 		{"bad keep", "[storage]\nkeep = \"forever\"\n", `c.toml:2: storage.keep: invalid duration "forever"`},
+		{"storage url not postgres", "[storage]\nurl = \"mysql://db/x\"\n", `c.toml:2: storage.url must be a postgres:// URL (SQLite needs only storage.path)`},
+		{"storage url with password", "[storage]\nurl = \"postgres://u:hunter2@db/x\"\n", `c.toml:2: storage.url must not hold a password: set PGPASSWORD or a ~/.pgpass line (PGPASSFILE) instead`},
+		{"storage url password param", "[storage]\nurl = \"postgres://u@db/x?password=hunter2\"\n", `c.toml:2: storage.url must not hold a password: set PGPASSWORD or a ~/.pgpass line (PGPASSFILE) instead`},
+		{"storage pool", "[storage]\npool = -1\n", `c.toml:2: storage.pool must be 0 (the default, 10) to 1000, not -1`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -23,6 +23,8 @@ type rawServer struct {
 
 type rawStorage struct {
 	Path          *string `toml:"path"`
+	URL           string  `toml:"url"`
+	Pool          int     `toml:"pool"`
 	Keep          string  `toml:"keep"`
 	KeepPerSource int     `toml:"keep_per_source"`
 }
@@ -79,7 +81,7 @@ const (
 var knownKeys = map[string][]string{
 	"":         {"title", "description", "base_url", "timezone", "language", "server", "storage", "poll", "output", "category", "source"},
 	"server":   {"listen", "websub_hub"},
-	"storage":  {"path", "keep", "keep_per_source"},
+	"storage":  {"path", "url", "pool", "keep", "keep_per_source"},
 	"poll":     {"interval", "concurrency", "per_host", "timeout", "max_body", "user_agent"},
 	"output":   {"items", "max_items", "cache"},
 	"category": {"slug", "title", "description"},

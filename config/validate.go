@@ -66,6 +66,14 @@ func (v *validator) build(raw *rawConfig) *Config {
 	} else if !filepath.IsAbs(c.Storage.Path) {
 		c.Storage.Path = filepath.Join(v.dir, c.Storage.Path)
 	}
+	c.Storage.URL = strings.TrimSpace(raw.Storage.URL)
+	if c.Storage.URL != "" {
+		v.storageURL(c.Storage.URL)
+	}
+	c.Storage.Pool = raw.Storage.Pool
+	if c.Storage.Pool < 0 || c.Storage.Pool > 1000 {
+		v.errorf(v.lines.line("storage.pool"), "storage.pool must be 0 (the default, 10) to 1000, not %d", c.Storage.Pool)
+	}
 	if raw.Storage.Keep != "" {
 		c.Storage.Keep = v.duration("storage.keep", raw.Storage.Keep)
 	}
@@ -332,4 +340,18 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// storageURL checks [storage] url: a postgres:// URL without a password
+// (libpq's PGPASSWORD or PGPASSFILE give it, as for psql).
+func (v *validator) storageURL(raw string) {
+	line := v.lines.line("storage.url")
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		v.errorf(line, "storage.url must be a postgres:// URL (SQLite needs only storage.path)")
+		return
+	}
+	if _, ok := u.User.Password(); ok || u.Query().Has("password") {
+		v.errorf(line, "storage.url must not hold a password: set PGPASSWORD or a ~/.pgpass line (PGPASSFILE) instead")
+	}
 }

@@ -52,7 +52,7 @@ func runOPML(ctx context.Context, e *env, fs *flag.FlagSet, args []string) int {
 	for _, s := range sourceConfigs(cfg) {
 		srcs = append(srcs, storage.Source{SourceConfig: s})
 	}
-	if fileExists(cfg.Storage.Path) {
+	if cfg.Storage.URL != "" || fileExists(cfg.Storage.Path) {
 		st, ok := e.openStore(ctx, cfg, "opml")
 		if !ok {
 			return exitUsage
@@ -86,6 +86,10 @@ func runBackup(ctx context.Context, e *env, fs *flag.FlagSet, args []string) int
 	}
 	cfg, ok := e.loadConfig()
 	if !ok {
+		return exitUsage
+	}
+	if cfg.Storage.URL != "" {
+		fmt.Fprintln(e.stderr, "refeed backup: the database is PostgreSQL ([storage] url): back it up with pg_dump (pg_dump -Fc -f OUT URL) or pgbackrest")
 		return exitUsage
 	}
 	st, ok := e.openStore(ctx, cfg, "backup")
@@ -123,7 +127,7 @@ func runStats(ctx context.Context, e *env, fs *flag.FlagSet, args []string) int 
 		return exitPartial
 	}
 	w := e.stdout
-	fmt.Fprintf(w, "database  %s (%d bytes)\nposts     %d\n", cfg.Storage.Path, s.SizeBytes, s.Posts)
+	fmt.Fprintf(w, "database  %s (%d bytes)\nposts     %d\n", databaseName(cfg), s.SizeBytes, s.Posts)
 	if s.Posts > 0 {
 		fmt.Fprintf(w, "oldest    %s\nnewest    %s\n", s.Oldest.In(cfg.Location).Format("2006-01-02 15:04 -0700"), s.Newest.In(cfg.Location).Format("2006-01-02 15:04 -0700"))
 	}

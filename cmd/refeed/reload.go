@@ -13,6 +13,8 @@ func restartKeys(started, next *config.Config) []string {
 	}{
 		{"server.listen", started.Server.Listen != next.Server.Listen},
 		{"storage.path", started.Storage.Path != next.Storage.Path},
+		{"storage.url", started.Storage.URL != next.Storage.URL},
+		{"storage.pool", started.Storage.Pool != next.Storage.Pool},
 		{"poll.concurrency", started.Poll.Concurrency != next.Poll.Concurrency},
 		{"poll.per_host", started.Poll.PerHost != next.Poll.PerHost},
 		{"poll.timeout", started.Poll.Timeout != next.Poll.Timeout},

@@ -81,7 +81,7 @@ func runServe(ctx context.Context, e *env, fs *flag.FlagSet, args []string, poll
 	httpSrv.WriteTimeout = writeTimeout
 	httpSrv.IdleTimeout = idleTimeout
 	e.log.Info("serving", "url", "http://"+ln.Addr().String()+"/", "base_url", cfg.BaseURL,
-		"config", cfg.Path, "database", cfg.Storage.Path, "sources", len(cfg.Sources), "poll", poll)
+		"config", cfg.Path, "database", databaseName(cfg), "sources", len(cfg.Sources), "poll", poll)
 
 	app.startBackground(poll)
 	hup := make(chan os.Signal, 1)

@@ -5,24 +5,72 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"strings"
 
 	"github.com/refeed/refeed/aggregator"
 	"github.com/refeed/refeed/config"
 	"github.com/refeed/refeed/feeds"
 	"github.com/refeed/refeed/server"
 	"github.com/refeed/refeed/storage"
+	"github.com/refeed/refeed/storage/postgres"
 	"github.com/refeed/refeed/storage/sqlite"
 )
 
 // openBackend opens the storage backend the config names: the one place
-// that chooses one. Today that is SQLite at [storage] path; log hears of
-// schema upgrades, which can take a while.
+// that chooses one. [storage] url selects PostgreSQL; otherwise SQLite at
+// [storage] path. log hears of schema upgrades, which can take a while.
 func openBackend(ctx context.Context, cfg *config.Config, log *slog.Logger) (storage.Store, error) {
+	if cfg.Storage.URL != "" {
+		return openURL(ctx, cfg.Storage.URL, poolSize(cfg), log)
+	}
 	st, err := sqlite.Open(ctx, cfg.Storage.Path, sqlite.WithLogger(log))
 	if err != nil {
 		return nil, err
 	}
 	return st, nil
+}
+
+// openURL opens a database by URL: postgres://… or sqlite:PATH (as
+// refeed migrate-db -to names them).
+func openURL(ctx context.Context, u string, pool int, log *slog.Logger) (storage.Store, error) {
+	if path, ok := strings.CutPrefix(u, "sqlite:"); ok {
+		path = strings.TrimPrefix(path, "//")
+		if path == "" {
+			return nil, fmt.Errorf("%q names no file: sqlite:PATH", u)
+		}
+		st, err := sqlite.Open(ctx, path, sqlite.WithLogger(log))
+		if err != nil {
+			return nil, err
+		}
+		return st, nil
+	}
+	if !postgres.IsURL(u) {
+		return nil, fmt.Errorf("%s: not a database URL (postgres://… or sqlite:PATH)", postgres.Redact(u))
+	}
+	st, err := postgres.Open(ctx, u, postgres.WithPoolSize(pool), postgres.WithLogger(log))
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// databaseName is the database as logs and refeed stats name it: the
+// SQLite file, or the PostgreSQL URL without any password.
+func databaseName(cfg *config.Config) string {
+	if cfg.Storage.URL != "" {
+		return postgres.Redact(cfg.Storage.URL)
+	}
+	return cfg.Storage.Path
+}
+
+// poolSize is [storage] pool, or by default enough connections for the
+// poll's concurrent saves and the server's reads: the backend's default,
+// or concurrency + 4 when that is more.
+func poolSize(cfg *config.Config) int {
+	if cfg.Storage.Pool > 0 {
+		return cfg.Storage.Pool
+	}
+	return max(postgres.DefaultPoolSize, cfg.Poll.Concurrency+4)
 }
 
 // openStore opens the config's database and makes its sources match the
