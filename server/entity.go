@@ -72,12 +72,17 @@ func (zp *gzipPool) put(zw *gzip.Writer) {
 	}
 }
 
-// newEntity builds an entity with the server's gzip writers. A response
-// with no date of its own (an empty feed, OPML) is dated by the server's
-// start, so every feed and page has a Last-Modified, as SPEC says.
+// undated is the Last-Modified of a response with no date of its own (an
+// empty feed, OPML), so that every feed and page has one, as SPEC says. It
+// is a constant, not the process's start: every instance on one database,
+// and the same one after a restart, answers the same validators for the
+// same bytes (the ETag still tells a changed body).
+var undated = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// newEntity builds an entity with the server's gzip writers.
 func (s *Server) newEntity(body []byte, ctype string, lastMod time.Time, maxAge int) *entity {
 	if lastMod.Unix() <= 0 {
-		lastMod = s.started
+		lastMod = undated
 	}
 	return makeEntity(&s.gzPool, body, ctype, lastMod, maxAge)
 }

@@ -62,8 +62,7 @@ type Server struct {
 	log     *slog.Logger
 	now     func() time.Time
 	home    homeCache
-	hot     hotMap    // URIs the fast path may answer from the render cache
-	started time.Time // Last-Modified of responses with no date of their own
+	hot     hotMap // URIs the fast path may answer from the render cache
 	mux     *http.ServeMux
 	handler http.Handler
 
@@ -95,8 +94,7 @@ func New(store Store, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{store: store, pages: pages, assets: assets, log: opts.Logger, now: opts.Now,
-		started: opts.Now().UTC().Truncate(time.Second)}
+	s := &Server{store: store, pages: pages, assets: assets, log: opts.Logger, now: opts.Now}
 	s.cache = newRenderCache(0)
 	s.SetOptions(opts)
 	s.routes()
