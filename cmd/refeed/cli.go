@@ -69,6 +69,8 @@ func commands() []command {
 			example: "refeed backup /var/backups/refeed.db", setup: noFlags(runBackup)},
 		{name: "stats", args: "[-c FILE]", summary: "posts per category, tag and source; database size; oldest and newest post",
 			example: "refeed stats", setup: noFlags(runStats)},
+		{name: "migrate-db", args: "[-c FILE] -to URL [-resume]", summary: "copy the database (sources, posts, poll state) into another one, then verify the copy",
+			example: "refeed migrate-db -to postgres://refeed@db.example/refeed", setup: migrateDBSetup},
 		{name: "version", summary: "print the version, commit and Go version",
 			example: "refeed version", setup: noFlags(runVersion)},
 	}
