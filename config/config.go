@@ -52,6 +52,7 @@ type Poll struct {
 	Concurrency int
 	PerHost     int
 	Timeout     time.Duration
+	Lease       time.Duration // how long a claim holds; 0: the aggregator's default (3 × Timeout + 1 min)
 	MaxBody     int64
 	UserAgent   string // "" → the caller builds the default
 }

@@ -109,6 +109,7 @@ func TestParseErrors(t *testing.T) {
 		{"storage url not postgres", "[storage]\nurl = \"mysql://db/x\"\n", `c.toml:2: storage.url must be a postgres:// URL (SQLite needs only storage.path)`},
 		{"storage url with password", "[storage]\nurl = \"postgres://u:hunter2@db/x\"\n", `c.toml:2: storage.url must not hold a password: set PGPASSWORD or a ~/.pgpass line (PGPASSFILE) instead`},
 		{"storage url password param", "[storage]\nurl = \"postgres://u@db/x?password=hunter2\"\n", `c.toml:2: storage.url must not hold a password: set PGPASSWORD or a ~/.pgpass line (PGPASSFILE) instead`},
+		{"lease too short", "[poll]\ntimeout = \"10s\"\nlease = \"30s\"\n", `c.toml:3: poll.lease (30s) must be more than 3 × poll.timeout (10s): the wait for a worker, the fetch and its save`},
 		{"storage pool", "[storage]\npool = -1\n", `c.toml:2: storage.pool must be 0 (the default, 10) to 1000, not -1`},
 	}
 	for _, tc := range tests {

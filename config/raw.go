@@ -34,6 +34,7 @@ type rawPoll struct {
 	Concurrency *int    `toml:"concurrency"`
 	PerHost     *int    `toml:"per_host"`
 	Timeout     *string `toml:"timeout"`
+	Lease       string  `toml:"lease"`
 	MaxBody     *string `toml:"max_body"`
 	UserAgent   string  `toml:"user_agent"`
 }
@@ -82,7 +83,7 @@ var knownKeys = map[string][]string{
 	"":         {"title", "description", "base_url", "timezone", "language", "server", "storage", "poll", "output", "category", "source"},
 	"server":   {"listen", "websub_hub"},
 	"storage":  {"path", "url", "pool", "keep", "keep_per_source"},
-	"poll":     {"interval", "concurrency", "per_host", "timeout", "max_body", "user_agent"},
+	"poll":     {"interval", "concurrency", "per_host", "timeout", "lease", "max_body", "user_agent"},
 	"output":   {"items", "max_items", "cache"},
 	"category": {"slug", "title", "description"},
 	"source":   {"name", "url", "category", "tags", "interval", "include", "exclude"},

@@ -84,6 +84,12 @@ func (v *validator) build(raw *rawConfig) *Config {
 
 	c.Poll.Interval = v.duration("poll.interval", deref(raw.Poll.Interval, DefaultInterval))
 	c.Poll.Timeout = v.duration("poll.timeout", deref(raw.Poll.Timeout, DefaultTimeout))
+	if raw.Poll.Lease != "" {
+		c.Poll.Lease = v.duration("poll.lease", raw.Poll.Lease)
+		if c.Poll.Lease > 0 && c.Poll.Lease <= 3*c.Poll.Timeout {
+			v.errorf(v.lines.line("poll.lease"), "poll.lease (%s) must be more than 3 × poll.timeout (%s): the wait for a worker, the fetch and its save", c.Poll.Lease, c.Poll.Timeout)
+		}
+	}
 	c.Poll.Concurrency = v.positive("poll.concurrency", derefInt(raw.Poll.Concurrency, DefaultConcurrency))
 	c.Poll.PerHost = v.positive("poll.per_host", derefInt(raw.Poll.PerHost, DefaultPerHost))
 	c.Poll.MaxBody = v.size("poll.max_body", deref(raw.Poll.MaxBody, DefaultMaxBody))

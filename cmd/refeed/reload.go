@@ -18,6 +18,7 @@ func restartKeys(started, next *config.Config) []string {
 		{"poll.concurrency", started.Poll.Concurrency != next.Poll.Concurrency},
 		{"poll.per_host", started.Poll.PerHost != next.Poll.PerHost},
 		{"poll.timeout", started.Poll.Timeout != next.Poll.Timeout},
+		{"poll.lease", started.Poll.Lease != next.Poll.Lease},
 		{"poll.max_body", started.Poll.MaxBody != next.Poll.MaxBody},
 		{"poll.user_agent", started.Poll.UserAgent != next.Poll.UserAgent},
 	} {

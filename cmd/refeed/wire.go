@@ -115,6 +115,7 @@ func aggregatorOptions(e *env, cfg *config.Config) aggregator.Options {
 		Concurrency: cfg.Poll.Concurrency,
 		PerHost:     cfg.Poll.PerHost,
 		Timeout:     cfg.Poll.Timeout,
+		Lease:       cfg.Poll.Lease,
 		MaxBody:     cfg.Poll.MaxBody,
 		UserAgent:   cfg.DefaultUserAgent(version()),
 		Location:    cfg.Location,
