@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -401,3 +402,77 @@ func countOnce(m map[string]int) int {
 	}
 	return n
 }
+
+// refeed migrate-db copies a SQLite database into PostgreSQL and back, and
+// every page and feed served from each copy has the bytes, ETag and
+// Last-Modified of the original.
+func TestMigrateDBRoundTrip(t *testing.T) {
+	pgURL := pgtest.URL(t)
+	port := freePort(t)
+	dir, cfg := siteDir(t, port, "")
+	if r := runRefeed(t, "poll", "-c", cfg); r.code != exitOK {
+		t.Fatalf("poll: exit %d\n%s", r.code, r.stderr)
+	}
+	original := serveSnapshot(t, cfg, port, nil)
+
+	if r := runRefeed(t, "migrate-db", "-c", cfg, "-to", pgURL); r.code != exitOK || !strings.Contains(r.stdout, "verified counts") {
+		t.Fatalf("migrate-db to PostgreSQL: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := runRefeed(t, "migrate-db", "-c", cfg, "-to", pgURL); r.code != exitUsage || !strings.Contains(r.stderr, "not empty") {
+		t.Errorf("migrate-db into a non-empty target: exit %d\n%s", r.code, r.stderr)
+	}
+	pgCfg := filepath.Join(dir, "pg.toml")
+	writeConfig(t, pgCfg, port, fmt.Sprintf("\n[storage]\nurl = %q\n", pgURL))
+	serveSnapshot(t, pgCfg, port, original)
+
+	back := filepath.Join(dir, "back.db")
+	if r := runRefeed(t, "migrate-db", "-c", pgCfg, "-to", "sqlite:"+back); r.code != exitOK {
+		t.Fatalf("migrate-db back to SQLite: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	backCfg := filepath.Join(dir, "back.toml")
+	writeConfig(t, backCfg, port, fmt.Sprintf("\n[storage]\npath = %q\n", back))
+	serveSnapshot(t, backCfg, port, original)
+}
+
+// snapshot is what a server answered for each path: status, validators
+// and body.
+type snapshot map[string]string
+
+// serveSnapshot serves cfg without polling, fetches every page and feed,
+// and compares them with want (when given).
+func serveSnapshot(t *testing.T, cfg string, port int, want snapshot) snapshot {
+	t.Helper()
+	p := startRefeed(t, "serve", "-poll=false", "-c", cfg)
+	waitHTTP(t, port)
+	c := &cluster{ports: []int{port}}
+	_, home := c.get(t, 0, "/")
+	paths := []string{"/", "/feed.rss", "/feed.atom", "/feed.json", "/sources.opml", "/search?q=%E7%A8%8E",
+		"/feed.atom?q=%E9%80%80%E7%A8%8E", "/feed.json?limit=2"}
+	for _, l := range []string{"category/zhongguoshuiwubao", "category/markets", "tag/%E4%B8%AD%E5%9B%BD%E7%A8%8E%E5%8A%A1%E6%8A%A5%E6%96%B0%E9%97%BB",
+		"tag/%E6%94%BF%E7%AD%96%E8%A7%A3%E8%AF%BB", "source/chinatax", "source/shuiwu-policy", "source/markets"} {
+		for _, ext := range []string{"html", "rss", "atom", "json"} {
+			paths = append(paths, "/"+l+"."+ext)
+		}
+	}
+	posts := postLink.FindAllString(home, -1)
+	if len(posts) < 10 {
+		t.Fatalf("the home page links %d posts, want the samples' 10 or more", len(posts))
+	}
+	paths = append(paths, posts...)
+	got := snapshot{}
+	for _, path := range paths {
+		r, b := c.get(t, 0, path)
+		got[path] = fmt.Sprintf("%s\nETag: %s\nLast-Modified: %s\n\n%s", r.Status, r.Header.Get("ETag"), r.Header.Get("Last-Modified"), b)
+		if want != nil && got[path] != want[path] {
+			t.Errorf("%s: GET %s differs from the original database's:\n%.600s\n---- original:\n%.600s", filepath.Base(cfg), path, got[path], want[path])
+		}
+	}
+	if want != nil {
+		t.Logf("%s: %d pages and feeds as the original's", filepath.Base(cfg), len(paths))
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	p.wait(t, 20*time.Second)
+	return got
+}
+
+var postLink = regexp.MustCompile(`/post/[0-9a-f]+\.html`)
