@@ -159,8 +159,23 @@ type Store interface {
 	// changed ones updated (their posts' categories and tags follow; a
 	// shortened interval moves NextPoll as Rescheduled says), and sources
 	// not in cfg are removed from listings (their posts stay only while
-	// another source credits them). Poll state and leases survive.
+	// another source credits them) — unless a live registration
+	// (RegisterConfig) names them: another process runs a config that
+	// still has them. Poll state and leases survive.
 	SyncSources(ctx context.Context, cfg []SourceConfig) error
+	// RegisterConfig records that owner runs a config naming these
+	// sources, until ttl from the store's now; calling it again replaces
+	// and renews the registration. While it is live, no SyncSources
+	// removes those sources, so that an instance still on an older config
+	// mid-rollout keeps the sources it polls, and one already on a newer
+	// config does not lose the ones it added to the older one's sync.
+	RegisterConfig(ctx context.Context, owner string, names []string, ttl time.Duration) error
+	// UnregisterConfig ends owner's registration, if any.
+	UnregisterConfig(ctx context.Context, owner string) error
+	// RemoveUnnamed removes, as SyncSources would, the stored sources
+	// that no live registration names, and returns how many. With no
+	// live registration at all it removes nothing.
+	RemoveUnnamed(ctx context.Context) (int, error)
 	// Sources lists all sources sorted by name, with their post counts.
 	// It is a presentation listing (pages, /healthz, OPML): polling never
 	// needs it.

@@ -29,7 +29,8 @@ type env struct {
 	logFormat      string
 	logLevel       string
 	log            *slog.Logger
-	owner          string // this process's name in claims and leases
+	owner          string        // this process's name in claims and leases
+	reg            *registration // the config registration of the open store
 }
 
 // command is one subcommand.

@@ -55,7 +55,7 @@ func exportSetup(fs *flag.FlagSet) runFunc {
 		if !ok {
 			return exitUsage
 		}
-		defer st.Close()
+		defer e.closeStore(st)
 		res, err := exportJekyll(ctx, st, cfg, *out, *category, from)
 		if err != nil {
 			e.log.Error("export", "out", *out, "error", err)

@@ -476,3 +476,48 @@ func serveSnapshot(t *testing.T, cfg string, port int, want snapshot) snapshot {
 }
 
 var postLink = regexp.MustCompile(`/post/[0-9a-f]+\.html`)
+
+// A rollout: one instance still runs the old config (sources s000..s009),
+// one the new (s000..s004 and s010..s014). Neither's start nor reload
+// removes a source the other's config names; once the old instance has
+// stopped, the new one's next sync removes what only the old had.
+func TestRolloutKeepsSources(t *testing.T) {
+	f := newFixture(t, 0)
+	dbURL := pgtest.URL(t)
+	dir := t.TempDir()
+	oldPort, newPort := freePort(t), freePort(t)
+	oldCfg := instanceConfig(t, dir, dbURL, f.srv.URL, 10, oldPort)
+	newCfg := instanceConfig(t, dir, dbURL, f.srv.URL, 5, newPort)
+	var extra strings.Builder
+	for i := 10; i < 15; i++ {
+		fmt.Fprintf(&extra, "\n[[source]]\nname = \"s%03d\"\nurl = \"%s/s%03d\"\ncategory = \"c0\"\n", i, f.srv.URL, i)
+	}
+	b, _ := os.ReadFile(newCfg)
+	os.WriteFile(newCfg, append(b, extra.String()...), 0o644)
+
+	old := startRefeed(t, "serve", "-c", oldCfg)
+	waitHTTP(t, oldPort)
+	c := &cluster{ports: []int{oldPort, newPort}, sources: 15}
+	nw := startRefeed(t, "serve", "-c", newCfg)
+	waitHTTP(t, newPort)
+	c.waitAllOK(t, 1, 20*time.Second) // all 15: the old config's five extra ones are kept
+	old.cmd.Process.Signal(syscall.SIGHUP)
+	time.Sleep(time.Second)
+	if h := c.health(t, 0); len(h) != 15 {
+		t.Errorf("after the old instance's reload: %d sources, want 15", len(h))
+	}
+	old.cmd.Process.Signal(syscall.SIGTERM)
+	old.wait(t, 20*time.Second)
+	nw.cmd.Process.Signal(syscall.SIGHUP)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		h := c.health(t, 1)
+		if len(h) == 10 && h["s009"] == "" && h["s014"] == "ok" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the old instance stopped and the new one reloaded: sources %v, want s000..s004 and s010..s014", h)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

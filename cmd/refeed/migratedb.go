@@ -43,7 +43,7 @@ func runMigrateDB(ctx context.Context, e *env, to string, resume bool, batch int
 	if !ok {
 		return exitUsage
 	}
-	defer from.Close()
+	defer e.closeStore(from)
 	target, err := openURL(ctx, to, poolSize(cfg), e.log)
 	if err != nil {
 		e.log.Error("migrate-db", "error", fmt.Errorf("open the target: %w", err))

@@ -57,7 +57,7 @@ func runOPML(ctx context.Context, e *env, fs *flag.FlagSet, args []string) int {
 		if !ok {
 			return exitUsage
 		}
-		defer st.Close()
+		defer e.closeStore(st)
 		var err error
 		if srcs, err = st.Sources(ctx); err != nil {
 			e.log.Error("opml", "error", err)
@@ -96,7 +96,7 @@ func runBackup(ctx context.Context, e *env, fs *flag.FlagSet, args []string) int
 	if !ok {
 		return exitUsage
 	}
-	defer st.Close()
+	defer e.closeStore(st)
 	b, ok := st.(storage.Backuper)
 	if !ok {
 		fmt.Fprintln(e.stderr, "refeed backup: this storage backend has no built-in backup; use the database's own tools")
@@ -120,7 +120,7 @@ func runStats(ctx context.Context, e *env, fs *flag.FlagSet, args []string) int 
 	if st == nil {
 		return code
 	}
-	defer st.Close()
+	defer e.closeStore(st)
 	s, err := st.Stats(ctx)
 	if err != nil {
 		e.log.Error("stats", "error", err)

@@ -56,7 +56,7 @@ func runPoll(ctx context.Context, e *env, fs *flag.FlagSet, args []string, pollS
 	if !ok {
 		return exitUsage
 	}
-	defer st.Close()
+	defer e.closeStore(st)
 	progress := newPollProgress(e.stderr)
 	if progress.bar != nil {
 		// Log lines go through the bar, so that they do not land in its middle.

@@ -63,7 +63,7 @@ func runServe(ctx context.Context, e *env, fs *flag.FlagSet, args []string, poll
 	if st == nil {
 		return code
 	}
-	defer st.Close()
+	defer e.closeStore(st)
 	app, err := newServeApp(ctx, e, cfg, st)
 	if err != nil {
 		e.log.Error("serve", "error", err)
@@ -186,9 +186,12 @@ func (a *serveApp) reload() {
 	if keys := restartKeys(a.started, next); len(keys) > 0 {
 		e.log.Warn("reload: some changes need a restart; until then the values serve started with stay", "keys", keys)
 	}
-	if err := a.st.SyncSources(a.bg, sourceConfigs(next)); err != nil {
+	if err := syncConfig(a.bg, a.st, e.owner, next); err != nil {
 		e.log.Error("reload failed", "error", err)
 		return
+	}
+	if e.reg != nil {
+		e.reg.set(sourceNames(next))
 	}
 	a.agg.SetSources(aggregatorSources(next))
 	a.srv.SetOptions(serverOptions(e, next, a.metrics))

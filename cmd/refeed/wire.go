@@ -73,21 +73,32 @@ func poolSize(cfg *config.Config) int {
 	return max(postgres.DefaultPoolSize, cfg.Poll.Concurrency+4)
 }
 
-// openStore opens the config's database and makes its sources match the
-// config. e.log hears of schema upgrades and of a failure, as cmd's; false
-// means the command should exit with exitUsage.
+// openStore opens the config's database, registers the config and makes
+// the sources match it (configsync.go); closeStore undoes both. e.log
+// hears of schema upgrades and of a failure, as cmd's; false means the
+// command should exit with exitUsage.
 func (e *env) openStore(ctx context.Context, cfg *config.Config, cmd string) (storage.Store, bool) {
 	st, err := openBackend(ctx, cfg, e.log)
 	if err != nil {
 		e.log.Error(cmd, "error", fmt.Errorf("open database: %w", err))
 		return nil, false
 	}
-	if err := st.SyncSources(ctx, sourceConfigs(cfg)); err != nil {
+	if err := syncConfig(ctx, st, e.owner, cfg); err != nil {
 		st.Close()
 		e.log.Error(cmd, "error", fmt.Errorf("sync sources: %w", err))
 		return nil, false
 	}
+	e.reg = startRegistration(st, e.owner, sourceNames(cfg), e.log)
 	return st, true
+}
+
+// closeStore ends the config registration and closes st.
+func (e *env) closeStore(st storage.Store) {
+	if e.reg != nil {
+		e.reg.end()
+		e.reg = nil
+	}
+	st.Close()
 }
 
 func sourceConfigs(cfg *config.Config) []storage.SourceConfig {

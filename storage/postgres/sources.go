@@ -61,18 +61,19 @@ func (s *Store) SyncSources(ctx context.Context, cfg []storage.SourceConfig) err
 				affected = append(affected, rids...)
 			}
 		}
+		kept, _, err := s.registeredNames(ctx, tx)
+		if err != nil {
+			return err
+		}
 		for name := range old {
-			if seen[name] {
+			if seen[name] || kept[name] {
 				continue
 			}
-			rids, err := creditedRids(ctx, tx, name)
+			rids, err := removeSource(ctx, tx, name)
 			if err != nil {
 				return err
 			}
 			affected = append(affected, rids...)
-			if _, err := tx.Exec(ctx, `DELETE FROM sources WHERE name = $1`, name); err != nil {
-				return fmt.Errorf("remove source %q: %w", name, err)
-			}
 			changed = true
 		}
 		if _, err := rebuildAffected(ctx, tx, affected); err != nil {
@@ -194,6 +195,19 @@ func reschedule(ctx context.Context, tx pgx.Tx, name string, old, cur time.Durat
 		}
 	}
 	return nil
+}
+
+// removeSource deletes a source with its credits and poll state, and
+// returns its posts, for rebuildAffected.
+func removeSource(ctx context.Context, tx pgx.Tx, name string) ([]int64, error) {
+	rids, err := creditedRids(ctx, tx, name)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM sources WHERE name = $1`, name); err != nil {
+		return nil, fmt.Errorf("remove source %q: %w", name, err)
+	}
+	return rids, nil
 }
 
 // creditedRids lists the posts credited to source.

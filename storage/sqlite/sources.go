@@ -51,15 +51,16 @@ func (s *Store) SyncSources(ctx context.Context, cfg []storage.SourceConfig) err
 			}
 			changed = changed || ch
 		}
+		kept, _, err := s.registeredNames(ctx, tx)
+		if err != nil {
+			return err
+		}
 		for name := range old {
-			if seen[name] {
+			if seen[name] || kept[name] {
 				continue
 			}
-			if err := markAffected(ctx, tx, name); err != nil {
+			if err := removeSource(ctx, tx, name); err != nil {
 				return err
-			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM sources WHERE name = ?`, name); err != nil {
-				return fmt.Errorf("remove source %q: %w", name, err)
 			}
 			changed = true
 		}
@@ -73,6 +74,18 @@ func (s *Store) SyncSources(ctx context.Context, cfg []storage.SourceConfig) err
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: sync sources: %w", err)
+	}
+	return nil
+}
+
+// removeSource deletes a source, its credits and poll state, marking its
+// posts for rebuildAffected.
+func removeSource(ctx context.Context, tx *sql.Tx, name string) error {
+	if err := markAffected(ctx, tx, name); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM sources WHERE name = ?`, name); err != nil {
+		return fmt.Errorf("remove source %q: %w", name, err)
 	}
 	return nil
 }

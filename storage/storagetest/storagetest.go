@@ -56,6 +56,7 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) storage.Sto
 		{"NextDue", testNextDue},
 		{"NamedLease", testNamedLease},
 		{"ShortenedIntervalReschedules", testShortenedInterval},
+		{"RegisteredConfigs", testRegisteredConfigs},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

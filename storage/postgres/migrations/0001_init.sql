@@ -144,3 +144,11 @@ CREATE TABLE leases (
     until bigint NOT NULL,
     token bigint NOT NULL
 );
+
+-- The configs that running processes registered (RegisterConfig): a sync
+-- never removes a source a live registration names.
+CREATE TABLE configs (
+    owner text COLLATE "C" PRIMARY KEY,
+    names text[] COLLATE "C" NOT NULL,
+    until bigint NOT NULL
+);
