@@ -155,6 +155,7 @@ func (a *serveApp) startBackground(poll bool) {
 		})
 	}
 	hubClient := &http.Client{Timeout: 15 * time.Second}
+	pinged := make(chan struct{}, 1)
 	a.wg.Go(func() {
 		for {
 			select {
@@ -163,12 +164,14 @@ func (a *serveApp) startBackground(poll bool) {
 			case <-a.agg.Changed():
 				a.srv.Invalidate()
 				poke(a.changed)
-				if err := a.srv.PingHub(a.bg, hubClient); err != nil {
-					e.log.Warn("websub ping failed", "error", err)
-				}
+				poke(pinged)
 			}
 		}
 	})
+	p := &pinger{st: a.st, owner: e.owner, log: e.log, now: time.Now,
+		hub:  func() string { return a.config().Server.WebSubHub },
+		ping: func(ctx context.Context) error { return a.srv.PingHub(ctx, hubClient) }}
+	a.wg.Go(func() { p.run(a.bg, pinged) })
 	a.wg.Go(func() {
 		retention(a.bg, e.log, a.st, e.owner, a.config, a.changed, a.reloaded, a.srv.Invalidate)
 	})
