@@ -11,7 +11,8 @@
 #                                     and remove DIR
 #
 # The cluster trusts local connections (a test cluster, nothing else on it);
-# fsync is off, as for any throwaway test database.
+# fsync is off, as for any throwaway test database, unless PG_DURABLE=1
+# (benchmarks: the figures must be a real database's).
 set -euo pipefail
 
 bindir=${PG_BINDIR:-}
@@ -38,8 +39,11 @@ start)
   as_pg "$bindir/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
     { cat "$dir/initdb.log" >&2; exit 1; }
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  as_pg "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+  opts="-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=200"
+  if [ -z "${PG_DURABLE:-}" ]; then
+    opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  fi
+  as_pg "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$opts" \
     start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
   as_pg "$bindir/createdb" -h 127.0.0.1 -p "$port" -U postgres refeed
   pid=$(head -1 "$dir/data/postmaster.pid")

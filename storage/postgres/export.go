@@ -133,10 +133,9 @@ func (s *Store) ImportPosts(ctx context.Context, recs []storage.Record) (int, er
 				return fmt.Errorf("post %s: %w", p.ID, err)
 			}
 			for _, c := range r.Credits {
-				if _, err := tx.Exec(ctx, `INSERT INTO post_sources (post_rid, post_id, source, key, hash, published)
-					VALUES ($1, $2, $3, $4, $5, $6)`, rid, text(p.ID), text(c.Source), text(c.Key), c.Hash,
-					p.Published.UnixNano()); err != nil {
-					return fmt.Errorf("post %s: credit %q: %w", p.ID, c.Source, err)
+				if err := credit(ctx, tx, text(c.Source), []int64{rid}, []string{text(p.ID)}, []string{text(c.Key)},
+					[]string{c.Hash}, []int64{p.Published.UnixNano()}); err != nil {
+					return fmt.Errorf("post %s: source %q: %w", p.ID, c.Source, err)
 				}
 			}
 			stored++

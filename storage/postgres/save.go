@@ -45,6 +45,9 @@ func (s *Store) SavePoll(ctx context.Context, c storage.Claim, state storage.Sou
 		if st, err = storage.SavePosts(&sv, c.Source, ps, fromNano(now)); err != nil {
 			return err
 		}
+		if err := sv.flush(); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `UPDATE sources SET url = $1, etag = $2, last_modified = $3, title = $4,
 			site_url = $5, last_poll = $6, last_success = $7, status = $8, error_class = $9, error = $10,
 			failures = $11, next_poll = $12, warning = $13, lease_owner = '', lease_until = 0
@@ -61,6 +64,9 @@ func (s *Store) SavePoll(ctx context.Context, c storage.Claim, state storage.Sou
 	})
 	if err != nil {
 		return storage.SaveStats{}, fmt.Errorf("postgres: save %q: %w", c.Source, err)
+	}
+	if st.New > 0 || st.Updated > 0 {
+		s.cleaner.poke()
 	}
 	return st, nil
 }
@@ -103,7 +109,27 @@ type saver struct {
 	linkHit  []bool
 	links    []found
 	alone    []bool         // post i is looked up on its own
-	credited map[int64]bool // posts this poll credited to the source
+	credited map[int64]bool // posts this poll credited to the source (by Ref)
+
+	// New posts and credits wait here and are written in a few
+	// statements for the whole poll (flush), before any lookup that must
+	// see them. A waiting post's Ref is -(its index + 1).
+	pending []pendingPost
+	credits []pendingCredit
+}
+
+// pendingPost is a new post waiting for flush, with its stored columns.
+type pendingPost struct {
+	p         *storage.Post
+	enc       string
+	tsv, body string
+	stored    found // set by flush
+}
+
+// pendingCredit is a credit waiting for flush.
+type pendingCredit struct {
+	s         storage.Stored
+	key, hash string
 }
 
 var _ storage.PostWriter = (*saver)(nil)
@@ -222,9 +248,11 @@ func (sv *saver) lockLinks(posts []storage.Post) error {
 func (sv *saver) ByKey(i int, p *storage.Post) (storage.KeyMatch, bool, error) {
 	m, ok := sv.keys[i], sv.keyHit[i]
 	if sv.alone[i] || (ok && !m.pruned && sv.credited[m.f.rid]) {
-		var err error
+		if err := sv.flush(); err != nil {
+			return storage.KeyMatch{}, false, err
+		}
 		m = keyMatch{}
-		err = sv.tx.QueryRow(sv.ctx, `SELECT `+foundColumns+`, ps.hash, false
+		err := sv.tx.QueryRow(sv.ctx, `SELECT `+foundColumns+`, ps.hash, false
 			FROM post_sources ps JOIN posts p ON p.rid = ps.post_rid WHERE ps.source = $1 AND ps.key = $2
 			UNION ALL
 			SELECT 0, '', '', 0, 0, '', true FROM tombstones WHERE source = $1 AND key = $2
@@ -249,6 +277,9 @@ func (sv *saver) ByLink(i int, p *storage.Post) (storage.Stored, bool, error) {
 			return f.stored(), ok, nil
 		}
 	}
+	if err := sv.flush(); err != nil {
+		return storage.Stored{}, false, err
+	}
 	f, ok, err := sv.byLink(text(p.Link))
 	return f.stored(), ok, err
 }
@@ -267,60 +298,191 @@ func (sv *saver) byLink(link string) (found, bool, error) {
 	return f, true, nil
 }
 
-// Insert stores p. The post claims its link (posts.link_claim) unless
-// another post holds it: if that post is one this source carries (a feed
-// that gives every item one link), p is stored without the claim; if it is
-// another source's, stored by a concurrent save since ByLink looked, p is
-// not stored and that post is returned, for SavePosts to credit.
+// Insert queues p for flush, which stores it. Stored.Ref is a
+// placeholder until then.
 func (sv *saver) Insert(p *storage.Post) (storage.Stored, error) {
-	link := text(p.Link)
-	var claim any
-	if link != "" {
-		claim = link
-	}
-	for {
-		f, ok, err := sv.insert(p, claim)
-		if err != nil || ok {
-			return f.stored(), err
-		}
-		// Nothing inserted: p.ID exists (the source carried the key
-		// before), or another post holds the link.
-		err = sv.tx.QueryRow(sv.ctx, `SELECT `+foundColumns+` FROM posts p WHERE p.id = $1`, p.ID).
-			Scan(&f.rid, &f.id, &f.hash, &f.published, &f.updated)
-		if err == nil {
-			return f.stored(), nil
-		}
-		if !errors.Is(err, pgx.ErrNoRows) || claim == nil {
-			return storage.Stored{}, fmt.Errorf("find by id: %w", err)
-		}
-		if other, ok, err := sv.byLink(link); err != nil || ok {
-			return other.stored(), err
-		}
-		claim = nil // the link's post is this source's own
-	}
-}
-
-// insert runs the INSERT; ok is false when a unique constraint (id or
-// link_claim) stopped it.
-func (sv *saver) insert(p *storage.Post, claim any) (found, bool, error) {
 	enc, err := encodeEnclosures(p.Enclosures)
 	if err != nil {
-		return found{}, false, err
+		return storage.Stored{}, err
 	}
 	tsv, body := searchColumns(p)
-	f := found{id: p.ID, hash: p.Hash, published: p.Published.UnixNano(), updated: p.Updated.UnixNano()}
-	err = sv.tx.QueryRow(sv.ctx, `INSERT INTO posts (id, key, guid, link, title, content, summary, author, image,
-			enclosures, published, updated, first_seen, hash, link_claim, search, body_text)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16::tsvector, $17)
-		ON CONFLICT DO NOTHING RETURNING rid`,
-		p.ID, text(p.Key), text(p.GUID), text(p.Link), text(p.Title), text(p.Content), text(p.Summary),
-		text(p.Author), text(p.Image), enc, f.published, f.updated, p.FirstSeen.UnixNano(), p.Hash,
-		claim, tsv, body).Scan(&f.rid)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return found{}, false, nil
+	sv.pending = append(sv.pending, pendingPost{p: p, enc: enc, tsv: tsv, body: body})
+	return storage.Stored{Ref: -int64(len(sv.pending)), ID: p.ID, Hash: p.Hash, Published: p.Published, Updated: p.Updated}, nil
+}
+
+// flush writes the waiting posts in one INSERT and the waiting credits,
+// with their category and tag rows, in one pipelined batch. Each post
+// claims its link (posts.link_claim); a post the INSERT skipped (a unique
+// constraint) is stored on its own by insertOne.
+func (sv *saver) flush() error {
+	if len(sv.pending) > 0 {
+		if err := sv.flushPosts(); err != nil {
+			return err
+		}
 	}
+	if len(sv.credits) == 0 {
+		return nil
+	}
+	n := len(sv.credits)
+	rids, ids, keys, hashes := make([]int64, n), make([]string, n), make([]string, n), make([]string, n)
+	published := make([]int64, n)
+	for i, c := range sv.credits {
+		s := c.s
+		if s.Ref < 0 {
+			s = sv.pending[-s.Ref-1].stored.stored()
+		}
+		rids[i], ids[i], keys[i], hashes[i], published[i] = s.Ref, s.ID, text(c.key), c.hash, unixNano(s.Published)
+	}
+	sv.credits, sv.pending = sv.credits[:0], sv.pending[:0]
+	if err := credit(sv.ctx, sv.tx, sv.source, rids, ids, keys, hashes, published); err != nil {
+		return err
+	}
+	return nil
+}
+
+// credit credits posts (rids, ids, published) to source under keys with
+// hashes, and lists them under its category and tags, in one round trip.
+func credit(ctx context.Context, tx pgx.Tx, source string, rids []int64, ids, keys, hashes []string, published []int64) error {
+	const rows = `unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[]) AS c (rid, id, key, hash, published)`
+	var b pgx.Batch
+	b.Queue(`INSERT INTO post_sources (post_rid, post_id, source, key, hash, published)
+		SELECT c.rid, c.id, $6, c.key, c.hash, c.published FROM `+rows+`
+		ON CONFLICT (post_rid, source) DO UPDATE SET key = excluded.key, hash = excluded.hash`,
+		rids, ids, keys, hashes, published, source)
+	b.Queue(`INSERT INTO post_categories (category, published, post_id, post_rid)
+		SELECT s.category, c.published, c.id, c.rid FROM `+rows+`, sources s
+		WHERE s.name = $6 AND s.category <> '' ON CONFLICT DO NOTHING`,
+		rids, ids, keys, hashes, published, source)
+	b.Queue(`INSERT INTO post_tags (tag, published, post_id, post_rid)
+		SELECT DISTINCT t, c.published, c.id, c.rid FROM `+rows+`, sources s, unnest(s.tags) t
+		WHERE s.name = $6 AND t <> '' ON CONFLICT DO NOTHING`,
+		rids, ids, keys, hashes, published, source)
+	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+		return fmt.Errorf("credit: %w", err)
+	}
+	return nil
+}
+
+// flushPosts inserts the waiting posts and sets their stored rows.
+func (sv *saver) flushPosts() error {
+	n := len(sv.pending)
+	cols := make([][]string, 13)
+	for j := range cols {
+		cols[j] = make([]string, n)
+	}
+	times := [3][]int64{make([]int64, n), make([]int64, n), make([]int64, n)}
+	index := make(map[string]int, n)
+	for i, pp := range sv.pending {
+		p := pp.p
+		for j, v := range []string{p.ID, text(p.Key), text(p.GUID), text(p.Link), text(p.Title), text(p.Content),
+			text(p.Summary), text(p.Author), text(p.Image), pp.enc, p.Hash, pp.tsv, pp.body} {
+			cols[j][i] = v
+		}
+		times[0][i], times[1][i], times[2][i] = p.Published.UnixNano(), p.Updated.UnixNano(), p.FirstSeen.UnixNano()
+		index[p.ID] = i
+	}
+	rows, err := sv.tx.Query(sv.ctx, `INSERT INTO posts (id, key, guid, link, title, content, summary, author, image,
+			enclosures, hash, search, body_text, published, updated, first_seen, link_claim)
+		SELECT id, key, guid, link, title, content, summary, author, image, enclosures, hash, search::tsvector, body_text,
+			published, updated, first_seen, nullif(link, '')
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+			$9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::bigint[], $15::bigint[], $16::bigint[])
+			AS t (id, key, guid, link, title, content, summary, author, image, enclosures, hash, search, body_text,
+				published, updated, first_seen)
+		ON CONFLICT DO NOTHING RETURNING id, rid`,
+		cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], cols[7], cols[8], cols[9], cols[10], cols[11],
+		cols[12], times[0], times[1], times[2])
 	if err != nil {
-		return found{}, false, fmt.Errorf("insert: %w", err)
+		return fmt.Errorf("insert: %w", err)
+	}
+	done := make([]bool, n)
+	for rows.Next() {
+		var id string
+		var rid int64
+		if err := rows.Scan(&id, &rid); err != nil {
+			rows.Close()
+			return fmt.Errorf("insert: %w", err)
+		}
+		i := index[id]
+		p := sv.pending[i].p
+		sv.pending[i].stored = found{rid: rid, id: id, hash: p.Hash, published: p.Published.UnixNano(), updated: p.Updated.UnixNano()}
+		done[i] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("insert: %w", err)
+	}
+	for i := range sv.pending {
+		if !done[i] {
+			f, err := sv.insertOne(&sv.pending[i])
+			if err != nil {
+				return err
+			}
+			sv.pending[i].stored = f
+		}
+	}
+	return nil
+}
+
+// insertOne stores a post the bulk INSERT skipped. If p.ID exists (the
+// source carried the key before and lost its credit since), that post is
+// the one credited. If another post holds the link: when it is another
+// source's (stored by a concurrent save since ByLink looked), that post is
+// credited instead of storing p; when it is this source's own (a feed
+// that gives every item one link), p is stored without the claim.
+func (sv *saver) insertOne(pp *pendingPost) (found, error) {
+	p := pp.p
+	var f found
+	err := sv.tx.QueryRow(sv.ctx, `SELECT `+foundColumns+` FROM posts p WHERE p.id = $1`, p.ID).
+		Scan(&f.rid, &f.id, &f.hash, &f.published, &f.updated)
+	if err == nil {
+		return f, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) || p.Link == "" {
+		return f, fmt.Errorf("find by id: %w", err)
+	}
+	if other, ok, err := sv.byLinkExcluding(text(p.Link)); err != nil || ok {
+		return other, err
+	}
+	f = found{id: p.ID, hash: p.Hash, published: p.Published.UnixNano(), updated: p.Updated.UnixNano()}
+	err = sv.tx.QueryRow(sv.ctx, `INSERT INTO posts (id, key, guid, link, title, content, summary, author, image,
+			enclosures, published, updated, first_seen, hash, search, body_text)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::tsvector, $16)
+		RETURNING rid`,
+		p.ID, text(p.Key), text(p.GUID), text(p.Link), text(p.Title), text(p.Content), text(p.Summary),
+		text(p.Author), text(p.Image), pp.enc, f.published, f.updated, p.FirstSeen.UnixNano(), p.Hash,
+		pp.tsv, pp.body).Scan(&f.rid)
+	if err != nil {
+		return f, fmt.Errorf("insert: %w", err)
+	}
+	return f, nil
+}
+
+// byLinkExcluding is byLink, also skipping the posts this poll's waiting
+// credits give the source (not written yet): the ones it credits by link
+// and the new ones the bulk INSERT stored.
+func (sv *saver) byLinkExcluding(link string) (found, bool, error) {
+	own := []int64{}
+	for _, c := range sv.credits {
+		if c.s.Ref > 0 {
+			own = append(own, c.s.Ref)
+		}
+	}
+	for _, pp := range sv.pending {
+		if pp.stored.rid > 0 {
+			own = append(own, pp.stored.rid)
+		}
+	}
+	var f found
+	err := sv.tx.QueryRow(sv.ctx, `SELECT `+foundColumns+` FROM posts p WHERE p.link = $1 AND p.link <> ''
+		AND NOT EXISTS (SELECT 1 FROM post_sources ps WHERE ps.post_rid = p.rid AND ps.source = $2)
+		AND p.rid <> ALL($3::bigint[])
+		ORDER BY p.rid LIMIT 1`, link, sv.source, own).Scan(&f.rid, &f.id, &f.hash, &f.published, &f.updated)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return f, false, nil
+	case err != nil:
+		return f, false, fmt.Errorf("find by link: %w", err)
 	}
 	return f, true, nil
 }
@@ -341,15 +503,9 @@ func (sv *saver) Update(s storage.Stored, p *storage.Post) error {
 	return nil
 }
 
-// Credit records that the source carries s under key; the trigger
-// post_sources_list lists it under the source's category and tags.
+// Credit queues the credit of s to the source under key, for flush.
 func (sv *saver) Credit(s storage.Stored, key, hash string) error {
-	if _, err := sv.tx.Exec(sv.ctx, `INSERT INTO post_sources (post_rid, post_id, source, key, hash, published)
-		VALUES ($1, $2, $3, $4, $5, $6)
-		ON CONFLICT (post_rid, source) DO UPDATE SET key = excluded.key, hash = excluded.hash`,
-		s.Ref, s.ID, sv.source, text(key), hash, unixNano(s.Published)); err != nil {
-		return fmt.Errorf("credit: %w", err)
-	}
+	sv.credits = append(sv.credits, pendingCredit{s: s, key: key, hash: hash})
 	if sv.credited == nil {
 		sv.credited = make(map[int64]bool)
 	}
@@ -367,9 +523,13 @@ func (sv *saver) Recredit(key, hash string) error {
 }
 
 // searchColumns are a post's search index columns: the tsvector of its
-// title and body tokens, and the body's plain text.
+// title and body words, and the body's plain text.
 func searchColumns(p *storage.Post) (string, string) {
-	return tsvector(p.Title, search.Text(p.Content, p.Summary)), text(search.ScanText(p.Content, p.Summary))
+	// ScanText, not Text, for the words too: the two differ only in
+	// white space, which the words ignore, and ScanText skips the HTML
+	// tokenizer (one pass over the content instead of two).
+	body := search.ScanText(p.Content, p.Summary)
+	return tsvector(p.Title, body), text(body)
 }
 
 func encodeEnclosures(es []storage.Enclosure) (string, error) {

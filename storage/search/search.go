@@ -160,44 +160,62 @@ func shortCJKRun(s string) bool {
 // locale) indexes and queries these words, so that both find the same.
 func Words(indexed string) []string {
 	var words []string
-	var w []rune
-	flush := func() {
-		if len(w) > 0 {
-			words = append(words, string(w))
-			w = w[:0]
-		}
-	}
-	for _, r := range indexed {
-		switch {
-		case unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.Is(unicode.Co, r):
-			w = appendFolded(w, r)
-		case unicode.Is(unicode.Mn, r) && len(w) > 0:
-			// a combining mark inside a word: a diacritic, removed
-		default:
-			flush()
-		}
-	}
-	flush()
+	EachWord(indexed, func(w []byte) { words = append(words, string(w)) })
 	return words
 }
 
-// appendFolded appends r lower-cased and without its diacritic, if it has
-// one (its canonical decomposition's first rune).
-func appendFolded(w []rune, r rune) []rune {
+// EachWord calls fn with each of Words' words, in a buffer fn must not
+// keep.
+func EachWord(indexed string, fn func(word []byte)) {
+	var w []byte
+	for _, r := range indexed {
+		switch {
+		case r < 0x80:
+			switch {
+			case 'a' <= r && r <= 'z', '0' <= r && r <= '9':
+				w = append(w, byte(r))
+				continue
+			case 'A' <= r && r <= 'Z':
+				w = append(w, byte(r+'a'-'A'))
+				continue
+			}
+		case r >= 0x3040 && r <= 0x9fff: // kana, CJK ideographs: letters without case
+			w = utf8.AppendRune(w, r)
+			continue
+		case unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.Is(unicode.Co, r):
+			w = utf8.AppendRune(w, fold(r))
+			continue
+		case unicode.Is(unicode.Mn, r) && len(w) > 0:
+			continue // a combining mark inside a word: a diacritic, removed
+		}
+		if len(w) > 0 {
+			fn(w)
+			w = w[:0]
+		}
+	}
+	if len(w) > 0 {
+		fn(w)
+	}
+}
+
+// fold is r lower-cased and without its diacritic, if it has one (its
+// canonical decomposition's first rune). Only scripts below U+2000 have
+// letters with diacritics that decompose so.
+func fold(r rune) rune {
 	r = unicode.ToLower(r)
-	if r < 0xC0 {
-		return append(w, r)
+	if r < 0xC0 || r >= 0x2000 {
+		return r
 	}
 	var buf [utf8.UTFMax * 4]byte
 	d := norm.NFD.AppendString(buf[:0], string(r))
 	base, n := utf8.DecodeRune(d)
 	if n == len(d) || base == utf8.RuneError {
-		return append(w, r) // no decomposition
+		return r // no decomposition
 	}
 	for _, m := range string(d[n:]) {
 		if !unicode.Is(unicode.Mn, m) {
-			return append(w, r) // not a letter with marks (a Hangul syllable, say)
+			return r
 		}
 	}
-	return append(w, base)
+	return base
 }

@@ -69,3 +69,24 @@ func TestBodyAndTerms(t *testing.T) {
 		t.Errorf("Terms = %q, want %q", got, want)
 	}
 }
+
+func TestWords(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []string
+	}{
+		{"The Quick-Brown fox's", []string{"the", "quick", "brown", "fox", "s"}},
+		{"Café crème à Paris", []string{"cafe", "creme", "a", "paris"}},
+		{"Cafe\u0301 NFD", []string{"cafe", "nfd"}}, // a combining mark inside a word is dropped
+		{"ÜBER Straße Ελληνικά", []string{"uber", "straße", "ελληνικα"}},
+		{Tokens("个人所得税 A股"), []string{"个人", "人所", "所得", "得税", "a", "股"}},
+		{"x86_64 v1.2.3 25°C", []string{"x86", "64", "v1", "2", "3", "25", "c"}},
+		{"한국어 カタカナ ｆｕｌｌ", []string{"한국어", "カタカナ", "ｆｕｌｌ"}},
+		{"  ,.;!  ", nil},
+	} {
+		got := Words(tc.in)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("Words(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
