@@ -95,7 +95,7 @@ END $$;
 -- carried it (seq). (source, key) is the identity lookup; hash is what this
 -- source last delivered.
 CREATE TABLE post_sources (
-    seq       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    seq       bigint GENERATED ALWAYS AS IDENTITY, -- no index: only fillSources orders by it
     post_rid  bigint NOT NULL REFERENCES posts (rid) ON DELETE CASCADE,
     post_id   text COLLATE "C" NOT NULL,
     source    text COLLATE "C" NOT NULL REFERENCES sources (name) ON DELETE CASCADE,
