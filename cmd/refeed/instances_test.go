@@ -521,3 +521,23 @@ func TestRolloutKeepsSources(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// Without a reachable PostgreSQL: a password in [storage] url is refused by
+// check and never printed; backup names pg_dump; a database that does not
+// answer is one line and exit 2, never a stack trace. None needs a server.
+func TestPostgresConfigErrors(t *testing.T) {
+	_, withPassword := siteDir(t, 8080, "\n[storage]\nurl = \"postgres://refeed:hunter2@127.0.0.1:1/refeed\"\n")
+	r := runRefeed(t, "check", "-c", withPassword)
+	if r.code != exitUsage || !strings.Contains(r.stderr, "must not hold a password") || strings.Contains(r.stderr+r.stdout, "hunter2") {
+		t.Errorf("check with a password in the URL: exit %d\n%s", r.code, r.stderr)
+	}
+	_, cfg := siteDir(t, 8080, "\n[storage]\nurl = \"postgres://refeed@127.0.0.1:1/refeed?connect_timeout=2\"\n")
+	r = runRefeed(t, "backup", "-c", cfg, filepath.Join(t.TempDir(), "out.db"))
+	if r.code != exitUsage || !strings.Contains(r.stderr, "pg_dump") || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+		t.Errorf("backup on PostgreSQL: exit %d, stderr %q; want 2 and one line naming pg_dump", r.code, r.stderr)
+	}
+	r = runRefeed(t, "poll", "-c", cfg)
+	if r.code != exitUsage || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 || strings.Contains(r.stderr, "goroutine") {
+		t.Errorf("poll with no database: exit %d, stderr %q; want 2 and one line", r.code, r.stderr)
+	}
+}

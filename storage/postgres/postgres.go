@@ -125,6 +125,10 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: connect %s: %w", Redact(rawURL), err)
 	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: connect %s: %w", Redact(rawURL), err)
+	}
 	s := &Store{pool: pool, now: o.now}
 	if err := migrate(ctx, pool, o.log); err != nil {
 		pool.Close()
