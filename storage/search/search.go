@@ -179,8 +179,8 @@ func EachWord(indexed string, fn func(word []byte)) {
 				w = append(w, byte(r+'a'-'A'))
 				continue
 			}
-		case r >= 0x3040 && r <= 0x9fff: // kana, CJK ideographs: letters without case
-			w = utf8.AppendRune(w, r)
+		case r >= 0x4e00 && r <= 0x9fff, r >= 0x3041 && r <= 0x3096, r >= 0x30a1 && r <= 0x30fa:
+			w = utf8.AppendRune(w, r) // CJK ideographs, kana: letters without case (a fast path)
 			continue
 		case unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.Is(unicode.Co, r):
 			w = utf8.AppendRune(w, fold(r))

@@ -83,6 +83,7 @@ func TestWords(t *testing.T) {
 		{"x86_64 v1.2.3 25°C", []string{"x86", "64", "v1", "2", "3", "25", "c"}},
 		{"한국어 カタカナ ｆｕｌｌ", []string{"한국어", "カタカナ", "ｆｕｌｌ"}},
 		{"  ,.;!  ", nil},
+		{"カタカナ・テスト ゠〜", []string{"カタカナ", "テスト"}}, // kana punctuation separates, as in FTS5
 	} {
 		got := Words(tc.in)
 		if !slices.Equal(got, tc.want) {

@@ -83,6 +83,10 @@ CREATE INDEX posts_link ON posts (link, rid) WHERE link <> '';
 -- pause (cleaner.go), or by vacuum. Searches read the list too, so nothing
 -- is missed meanwhile; they are slower while it is long.
 CREATE INDEX posts_search ON posts USING gin (search) WITH (fastupdate = on, gin_pending_list_limit = 262144);
+-- Vacuums triggered by inserts alone would merge the pending list in the
+-- middle of a large poll; they wait for 100,000 new posts instead (vacuums
+-- for updated and deleted rows, and anti-wraparound ones, are as usual).
+ALTER TABLE posts SET (autovacuum_vacuum_insert_threshold = 100000);
 -- lz4 compresses the long columns several times faster than the default
 -- pglz, where the server has it (Debian's does).
 DO $$ BEGIN
