@@ -44,7 +44,7 @@ var searchCorpus = []struct{ title, content string }{
 	{"退税进度查询", "<p>纳税人可以在网上查询退税进度。税</p>"},
 	{"The Quick Brown Fox", "<p>jumps over the lazy dog: 100% of the time, e-mail fox@example.com</p>"},
 	{"Café crème à Paris", "<p>Naïve façade; coöperate. Ελληνικά κείμενα. Über große Straße</p>"},
-	{"東京の天気 — 晴れ", "<p>今日は晴れです。カタカナ テスト ー</p>"},
+	{"東京の天気 — 晴れ", "<p>今日は晴れです。カタカナ テスト ー カタカナ・テスト ゠ 〜</p>"},
 	{"한국어 뉴스", "<p>서울의 날씨는 맑음. 경제 뉴스</p>"},
 	{"Weather report", `<p>Sunny &amp; calm, 1/2 cloud, 25°C. See <a href="https://w.example/a?b=c">here</a></p>`},
 	{"C++ and Go-lang 2026", "<p>x86_64, v1.2.3, don't stop; it's O'Reilly's</p>"},
@@ -70,7 +70,7 @@ func TestSearchMatchesSQLite(t *testing.T) {
 	queries := []string{
 		"退税", "税", "汇算清缴", "A股", "股市", "quick", "QUICK fox", "fox@example.com", "example", "exam",
 		"cafe", "Café", "crème", "naive", "façade", "cooperate", "ελληνικά", "uber", "strasse", "straße", "große",
-		"東京", "天気", "晴れ", "カタカナ", "ー", "한국어", "날씨는", "경제", "1/2", "25°C", "°", "&", "/", "=",
+		"東京", "天気", "晴れ", "カタカナ", "ー", "カタカナ・テスト", "ナ・テ", "・", "ナテ", "한국어", "날씨는", "경제", "1/2", "25°C", "°", "&", "/", "=",
 		"c++", "go-lang", "go", "lang", "2026", "x86_64", "x86", "v1.2.3", "don't", "o'reilly", "reilly's",
 		"ｆｕｌｌ", "ＦＵＬＬＷＩＤＴＨ", "全角", "ａｂｃ", "中文english", "english混合", "混合text", "😀", "fire🔥",
 		"🔥", "works", "href", "https", "w.example", "strong", "b", "p", "%", "_", "'", "\"", "the the", "lazy dog",
