@@ -134,7 +134,7 @@ func (s *Store) ImportPosts(ctx context.Context, recs []storage.Record) (int, er
 			}
 			for _, c := range r.Credits {
 				if err := credit(ctx, tx, text(c.Source), []int64{rid}, []string{text(p.ID)}, []string{text(c.Key)},
-					[]string{c.Hash}, []int64{p.Published.UnixNano()}); err != nil {
+					[]string{c.Hash}, []int64{p.Published.UnixNano()}, nil); err != nil {
 					return fmt.Errorf("post %s: source %q: %w", p.ID, c.Source, err)
 				}
 			}

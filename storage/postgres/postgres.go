@@ -210,11 +210,14 @@ func (s *Store) Version(ctx context.Context) (int64, error) {
 	return v, nil
 }
 
+// bumpVersionSQL changes the version.
+const bumpVersionSQL = `UPDATE meta SET value = value + 1 WHERE key = 'version'`
+
 // bumpVersion changes the version in tx. Callers do it last in their
 // transaction: the row's lock is held until commit, and every writer of
 // listings takes it.
 func bumpVersion(ctx context.Context, tx pgx.Tx) error {
-	if _, err := tx.Exec(ctx, `UPDATE meta SET value = value + 1 WHERE key = 'version'`); err != nil {
+	if _, err := tx.Exec(ctx, bumpVersionSQL); err != nil {
 		return fmt.Errorf("bump version: %w", err)
 	}
 	return nil

@@ -19,48 +19,39 @@ import (
 // token: a claim taken over since writes nothing (storage.ErrLeaseLost). A
 // deadlock with another instance's save (both inserting the same links in
 // another order) runs the whole save again, from the posts as given.
+//
+// A save is five round trips: BEGIN; the token, the key and link lookups
+// and the link locks in one pipelined batch (prefetch); the new posts'
+// INSERT; their credits, category and tag rows, the poll state and the
+// version in another batch (flush); COMMIT.
 func (s *Store) SavePoll(ctx context.Context, c storage.Claim, state storage.SourceState, posts []storage.Post) (storage.SaveStats, error) {
 	var st storage.SaveStats
 	source := text(c.Source)
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		var token, now int64
-		err := tx.QueryRow(ctx, `SELECT lease_token, `+nowSQL(2)+` FROM sources WHERE name = $1 FOR UPDATE`,
-			source, s.clock()).Scan(&token, &now)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("source %q: %w", c.Source, storage.ErrNotFound)
-		}
-		if err != nil {
-			return fmt.Errorf("source %q: %w", c.Source, err)
-		}
-		if token != c.Token {
-			return fmt.Errorf("source %q: claim %d, claimed again since (%d): %w", c.Source, c.Token, token, storage.ErrLeaseLost)
-		}
 		// SavePosts fills in the posts it is given; a retry starts again
 		// from the caller's.
 		ps := slices.Clone(posts)
 		sv := saver{ctx: ctx, tx: tx, source: source}
-		if err := sv.prefetch(ps); err != nil {
+		now, err := sv.prefetch(c, ps, s.clock())
+		if err != nil {
 			return err
 		}
 		if st, err = storage.SavePosts(&sv, c.Source, ps, fromNano(now)); err != nil {
 			return err
 		}
-		if err := sv.flush(); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE sources SET url = $1, etag = $2, last_modified = $3, title = $4,
+		var b pgx.Batch
+		b.Queue(`UPDATE sources SET url = $1, etag = $2, last_modified = $3, title = $4,
 			site_url = $5, last_poll = $6, last_success = $7, status = $8, error_class = $9, error = $10,
 			failures = $11, next_poll = $12, warning = $13, lease_owner = '', lease_until = 0
 			WHERE name = $14`,
 			text(state.URL), text(state.ETag), text(state.LastModified), text(state.Title), text(state.SiteURL),
 			unixNano(state.LastPoll), unixNano(state.LastSuccess), state.Status, state.ErrorClass,
-			text(state.Error), state.Failures, unixNano(state.NextPoll), text(state.Warning), source); err != nil {
-			return fmt.Errorf("update state: %w", err)
-		}
+			text(state.Error), state.Failures, unixNano(state.NextPoll), text(state.Warning), source)
 		if st.New > 0 || st.Updated > 0 {
-			return bumpVersion(ctx, tx)
+			// Last: the version row's lock is held until the commit.
+			b.Queue(bumpVersionSQL)
 		}
-		return nil
+		return sv.flush(&b)
 	})
 	if err != nil {
 		return storage.SaveStats{}, fmt.Errorf("postgres: save %q: %w", c.Source, err)
@@ -134,121 +125,135 @@ type pendingCredit struct {
 
 var _ storage.PostWriter = (*saver)(nil)
 
-func (sv *saver) prefetch(posts []storage.Post) error {
+func (sv *saver) prefetch(c storage.Claim, posts []storage.Post, clock any) (now int64, err error) {
 	n := len(posts)
 	sv.keyHit, sv.keys, sv.alone = make([]bool, n), make([]keyMatch, n), make([]bool, n)
 	sv.linked, sv.linkHit, sv.links = make([]bool, n), make([]bool, n), make([]found, n)
 	seen := make(map[string]bool, n)
 	var keys []string
-	var idx []int // post index of keys[j]
+	var keyIdx []int // post index of keys[j]
 	for i := range posts {
 		k := text(posts[i].Key)
 		if seen[k] {
 			sv.alone[i] = true
 		} else {
-			keys, idx = append(keys, k), append(idx, i)
+			keys, keyIdx = append(keys, k), append(keyIdx, i)
 		}
 		seen[k] = true
 	}
-	if len(keys) == 0 {
-		return nil
+	// Links of every post looked up once: most polls are of posts stored
+	// already, whose answers go unused, but one batch beats a round trip.
+	var links []string
+	var linkIdx []int
+	var locks []int64
+	for i := range posts {
+		if sv.alone[i] || posts[i].Link == "" {
+			continue
+		}
+		l := text(posts[i].Link)
+		links, linkIdx = append(links, l), append(linkIdx, i)
+		h := fnv.New64a()
+		h.Write([]byte(l))
+		locks = append(locks, int64(h.Sum64()))
 	}
-	rows, err := sv.tx.Query(sv.ctx, `SELECT k.i, `+foundColumns+`, ps.hash, false
+	slices.Sort(locks)
+	locks = slices.Compact(locks)
+
+	var b pgx.Batch
+	b.Queue(`SELECT lease_token, `+nowSQL(2)+` FROM sources WHERE name = $1 FOR UPDATE`, sv.source, clock)
+	b.Queue(`SELECT k.i, `+foundColumns+`, ps.hash, false
 		FROM unnest($1::text[]) WITH ORDINALITY AS k (key, i)
 		JOIN post_sources ps ON ps.source = $2 AND ps.key = k.key JOIN posts p ON p.rid = ps.post_rid
 		UNION ALL
 		SELECT k.i, 0, '', '', 0, 0, '', true
 		FROM unnest($1::text[]) WITH ORDINALITY AS k (key, i) JOIN tombstones t ON t.source = $2 AND t.key = k.key`,
 		keys, sv.source)
+	// The links' advisory locks, in one order for every save, before the
+	// link lookups: two instances saving the same links then queue on the
+	// first shared one instead of deadlocking on the unique index in the
+	// orders their feeds list them (which PostgreSQL resolves only after
+	// deadlock_timeout, 1 s, by aborting one), and a lookup after the lock
+	// sees the other's committed posts.
+	b.Queue(`SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT k FROM unnest($1::bigint[]) k ORDER BY k) o`, locks)
+	b.Queue(`SELECT l.i, `+foundColumns+`
+		FROM unnest($1::text[]) WITH ORDINALITY AS l (link, i)
+		CROSS JOIN LATERAL (SELECT q.rid FROM posts q WHERE q.link = l.link AND q.link <> ''
+			AND NOT EXISTS (SELECT 1 FROM post_sources ps WHERE ps.post_rid = q.rid AND ps.source = $2)
+			ORDER BY q.rid LIMIT 1) f
+		JOIN posts p ON p.rid = f.rid`, links, sv.source)
+	br := sv.tx.SendBatch(sv.ctx, &b)
+	defer func() {
+		if cerr := br.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("prefetch: %w", cerr)
+		}
+	}()
+
+	var token int64
+	err = br.QueryRow().Scan(&token, &now)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, fmt.Errorf("source %q: %w", c.Source, storage.ErrNotFound)
+	}
 	if err != nil {
-		return fmt.Errorf("find by key: %w", err)
+		return 0, fmt.Errorf("source %q: %w", c.Source, err)
+	}
+	if token != c.Token {
+		return 0, fmt.Errorf("source %q: claim %d, claimed again since (%d): %w", c.Source, c.Token, token, storage.ErrLeaseLost)
+	}
+
+	rows, err := br.Query()
+	if err != nil {
+		return 0, fmt.Errorf("find by key: %w", err)
 	}
 	for rows.Next() {
 		var j int64
 		var m keyMatch
 		if err := rows.Scan(&j, &m.f.rid, &m.f.id, &m.f.hash, &m.f.published, &m.f.updated, &m.creditHash, &m.pruned); err != nil {
 			rows.Close()
-			return fmt.Errorf("find by key: %w", err)
+			return 0, fmt.Errorf("find by key: %w", err)
 		}
-		i := idx[j-1]
+		i := keyIdx[j-1]
 		if !sv.keyHit[i] || !m.pruned { // a credit wins over a tombstone
 			sv.keyHit[i], sv.keys[i] = true, m
 		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("find by key: %w", err)
+		return 0, fmt.Errorf("find by key: %w", err)
 	}
 
-	if err := sv.lockLinks(posts); err != nil {
-		return err
+	if _, err := br.Exec(); err != nil {
+		return 0, fmt.Errorf("lock links: %w", err)
 	}
-	var links []string
-	idx = idx[:0]
-	for i := range posts {
-		if sv.alone[i] || sv.keyHit[i] || posts[i].Link == "" {
-			continue
-		}
-		sv.linked[i] = true
-		links, idx = append(links, text(posts[i].Link)), append(idx, i)
-	}
-	if len(links) == 0 {
-		return nil
-	}
-	rows, err = sv.tx.Query(sv.ctx, `SELECT l.i, `+foundColumns+`
-		FROM unnest($1::text[]) WITH ORDINALITY AS l (link, i)
-		CROSS JOIN LATERAL (SELECT q.rid FROM posts q WHERE q.link = l.link AND q.link <> ''
-			AND NOT EXISTS (SELECT 1 FROM post_sources ps WHERE ps.post_rid = q.rid AND ps.source = $2)
-			ORDER BY q.rid LIMIT 1) f
-		JOIN posts p ON p.rid = f.rid`, links, sv.source)
+
+	rows, err = br.Query()
 	if err != nil {
-		return fmt.Errorf("find by link: %w", err)
+		return 0, fmt.Errorf("find by link: %w", err)
 	}
 	defer rows.Close()
+	for _, i := range linkIdx {
+		sv.linked[i] = !sv.keyHit[i]
+	}
 	for rows.Next() {
 		var j int64
 		var f found
 		if err := rows.Scan(&j, &f.rid, &f.id, &f.hash, &f.published, &f.updated); err != nil {
-			return fmt.Errorf("find by link: %w", err)
+			return 0, fmt.Errorf("find by link: %w", err)
 		}
-		sv.linkHit[idx[j-1]], sv.links[idx[j-1]] = true, f
-	}
-	return rows.Err()
-}
-
-// lockLinks takes a transaction-scoped advisory lock on each link of the
-// posts that may be stored or credited by link (those without a key
-// match), in one order for every save. Two instances saving the same links
-// then queue on the first shared one instead of deadlocking on the unique
-// index in the orders their feeds list them (which PostgreSQL resolves
-// only after deadlock_timeout, 1 s, by aborting one).
-func (sv *saver) lockLinks(posts []storage.Post) error {
-	var keys []int64
-	for i := range posts {
-		if (sv.keyHit[i] && !sv.alone[i]) || posts[i].Link == "" {
-			continue
+		if i := linkIdx[j-1]; sv.linked[i] {
+			sv.linkHit[i], sv.links[i] = true, f
 		}
-		h := fnv.New64a()
-		h.Write([]byte(text(posts[i].Link)))
-		keys = append(keys, int64(h.Sum64()))
 	}
-	if len(keys) == 0 {
-		return nil
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("find by link: %w", err)
 	}
-	slices.Sort(keys)
-	keys = slices.Compact(keys)
-	if _, err := sv.tx.Exec(sv.ctx, `SELECT count(pg_advisory_xact_lock(k))
-		FROM (SELECT k FROM unnest($1::bigint[]) k ORDER BY k) o`, keys); err != nil {
-		return fmt.Errorf("lock links: %w", err)
-	}
-	return nil
+	return now, nil
 }
 
 // ByKey finds the source's post or tombstone with p.Key.
 func (sv *saver) ByKey(i int, p *storage.Post) (storage.KeyMatch, bool, error) {
 	m, ok := sv.keys[i], sv.keyHit[i]
 	if sv.alone[i] || (ok && !m.pruned && sv.credited[m.f.rid]) {
-		if err := sv.flush(); err != nil {
+		if err := sv.flush(nil); err != nil {
 			return storage.KeyMatch{}, false, err
 		}
 		m = keyMatch{}
@@ -277,7 +282,7 @@ func (sv *saver) ByLink(i int, p *storage.Post) (storage.Stored, bool, error) {
 			return f.stored(), ok, nil
 		}
 	}
-	if err := sv.flush(); err != nil {
+	if err := sv.flush(nil); err != nil {
 		return storage.Stored{}, false, err
 	}
 	f, ok, err := sv.byLink(text(p.Link))
@@ -314,13 +319,21 @@ func (sv *saver) Insert(p *storage.Post) (storage.Stored, error) {
 // with their category and tag rows, in one pipelined batch. Each post
 // claims its link (posts.link_claim); a post the INSERT skipped (a unique
 // constraint) is stored on its own by insertOne.
-func (sv *saver) flush() error {
+//
+// then, if given, is sent in the credits' batch after them (SavePoll's
+// last statements); the lookups that flush before they read pass nil.
+func (sv *saver) flush(then *pgx.Batch) error {
 	if len(sv.pending) > 0 {
 		if err := sv.flushPosts(); err != nil {
 			return err
 		}
 	}
 	if len(sv.credits) == 0 {
+		if then != nil && then.Len() > 0 {
+			if err := sv.tx.SendBatch(sv.ctx, then).Close(); err != nil {
+				return fmt.Errorf("save state: %w", err)
+			}
+		}
 		return nil
 	}
 	n := len(sv.credits)
@@ -334,15 +347,13 @@ func (sv *saver) flush() error {
 		rids[i], ids[i], keys[i], hashes[i], published[i] = s.Ref, s.ID, text(c.key), c.hash, unixNano(s.Published)
 	}
 	sv.credits, sv.pending = sv.credits[:0], sv.pending[:0]
-	if err := credit(sv.ctx, sv.tx, sv.source, rids, ids, keys, hashes, published); err != nil {
-		return err
-	}
-	return nil
+	return credit(sv.ctx, sv.tx, sv.source, rids, ids, keys, hashes, published, then)
 }
 
 // credit credits posts (rids, ids, published) to source under keys with
-// hashes, and lists them under its category and tags, in one round trip.
-func credit(ctx context.Context, tx pgx.Tx, source string, rids []int64, ids, keys, hashes []string, published []int64) error {
+// hashes, and lists them under its category and tags, in one round trip
+// with the statements of then, if any, after them.
+func credit(ctx context.Context, tx pgx.Tx, source string, rids []int64, ids, keys, hashes []string, published []int64, then *pgx.Batch) error {
 	const rows = `unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[]) AS c (rid, id, key, hash, published)`
 	var b pgx.Batch
 	b.Queue(`INSERT INTO post_sources (post_rid, post_id, source, key, hash, published)
@@ -357,6 +368,9 @@ func credit(ctx context.Context, tx pgx.Tx, source string, rids []int64, ids, ke
 		SELECT DISTINCT t, c.published, c.id, c.rid FROM `+rows+`, sources s, unnest(s.tags) t
 		WHERE s.name = $6 AND t <> '' ON CONFLICT DO NOTHING`,
 		rids, ids, keys, hashes, published, source)
+	if then != nil {
+		b.QueuedQueries = append(b.QueuedQueries, then.QueuedQueries...)
+	}
 	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
 		return fmt.Errorf("credit: %w", err)
 	}
