@@ -85,8 +85,8 @@ type keyMatch struct {
 }
 
 // saver is storage.PostWriter inside one SavePoll transaction. Its key and
-// link lookups are made for the whole poll at once (prefetch: two
-// statements instead of two per post); an answer about a post this poll
+// link lookups are made for the whole poll at once (prefetch: one batch
+// instead of two statements per post); an answer about a post this poll
 // credited already, or a key repeated within the poll, is looked up again,
 // so every answer sees the writes before it.
 type saver struct {
