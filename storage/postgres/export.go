@@ -111,7 +111,7 @@ func (s *Store) ImportPosts(ctx context.Context, recs []storage.Record) (int, er
 		stored = 0
 		for _, r := range recs {
 			p := r.Post
-			enc, err := encodeEnclosures(p.Enclosures)
+			enc, err := storage.EncodeEnclosures(p.Enclosures)
 			if err != nil {
 				return err
 			}

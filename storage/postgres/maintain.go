@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -154,12 +153,7 @@ func (s *Store) Stats(ctx context.Context) (storage.Stats, error) {
 			if err != nil {
 				return err
 			}
-			out := make([]storage.Count, 0, len(m))
-			for name, n := range m {
-				out = append(out, storage.Count{Name: name, Posts: n})
-			}
-			sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-			*c.dst = out
+			*c.dst = storage.SortedCounts(m)
 		}
 		return nil
 	})

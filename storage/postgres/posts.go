@@ -147,7 +147,7 @@ func queryPosts(ctx context.Context, q querier, query string, args ...any) ([]st
 			&p.Image, &enc, &published, &updated, &firstSeen, &p.Hash); err != nil {
 			return nil, nil, err
 		}
-		if p.Enclosures, err = decodeEnclosures(enc); err != nil {
+		if p.Enclosures, err = storage.DecodeEnclosures(enc); err != nil {
 			return nil, nil, fmt.Errorf("post %s: %w", p.ID, err)
 		}
 		p.Published, p.Updated, p.FirstSeen = fromNano(published), fromNano(updated), fromNano(firstSeen)
@@ -182,24 +182,7 @@ func fillSources(ctx context.Context, q querier, posts []storage.Post, rids []in
 			return fmt.Errorf("sources of posts: %w", err)
 		}
 		p := &posts[index[rid]]
-		p.Sources = append(p.Sources, source)
-		p.Categories = appendNew(p.Categories, category)
-		for _, t := range tags {
-			p.Tags = appendNew(p.Tags, t)
-		}
+		p.AddSource(source, category, tags)
 	}
 	return rows.Err()
-}
-
-// appendNew appends v to list unless it is empty or already there.
-func appendNew(list []string, v string) []string {
-	if v == "" {
-		return list
-	}
-	for _, x := range list {
-		if x == v {
-			return list
-		}
-	}
-	return append(list, v)
 }

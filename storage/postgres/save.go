@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -306,7 +305,7 @@ func (sv *saver) byLink(link string) (found, bool, error) {
 // Insert queues p for flush, which stores it. Stored.Ref is a
 // placeholder until then.
 func (sv *saver) Insert(p *storage.Post) (storage.Stored, error) {
-	enc, err := encodeEnclosures(p.Enclosures)
+	enc, err := storage.EncodeEnclosures(p.Enclosures)
 	if err != nil {
 		return storage.Stored{}, err
 	}
@@ -503,7 +502,7 @@ func (sv *saver) byLinkExcluding(link string) (found, bool, error) {
 
 // Update rewrites a stored post's content in place.
 func (sv *saver) Update(s storage.Stored, p *storage.Post) error {
-	enc, err := encodeEnclosures(p.Enclosures)
+	enc, err := storage.EncodeEnclosures(p.Enclosures)
 	if err != nil {
 		return err
 	}
@@ -544,26 +543,4 @@ func searchColumns(p *storage.Post) (string, string) {
 	// tokenizer (one pass over the content instead of two).
 	body := search.ScanText(p.Content, p.Summary)
 	return tsvector(p.Title, body), text(body)
-}
-
-func encodeEnclosures(es []storage.Enclosure) (string, error) {
-	if len(es) == 0 {
-		return "", nil
-	}
-	b, err := json.Marshal(es)
-	if err != nil {
-		return "", fmt.Errorf("enclosures: %w", err)
-	}
-	return text(string(b)), nil
-}
-
-func decodeEnclosures(s string) ([]storage.Enclosure, error) {
-	if s == "" {
-		return nil, nil
-	}
-	var es []storage.Enclosure
-	if err := json.Unmarshal([]byte(s), &es); err != nil {
-		return nil, fmt.Errorf("enclosures: %w", err)
-	}
-	return es, nil
 }

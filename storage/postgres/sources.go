@@ -105,9 +105,7 @@ func (a storedConfig) equal(b storedConfig) bool {
 func wantConfig(c storage.SourceConfig) storedConfig {
 	tags := []string{}
 	for _, t := range c.Tags {
-		if t = text(t); t != "" && !slices.Contains(tags, t) {
-			tags = append(tags, t)
-		}
+		tags = storage.AppendNew(tags, text(t))
 	}
 	return storedConfig{url: text(c.URL), category: text(c.Category), tags: tags, interval: int64(c.Interval)}
 }

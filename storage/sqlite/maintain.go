@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"time"
 
 	"github.com/refeed/refeed/storage"
@@ -183,12 +182,7 @@ func counts(ctx context.Context, tx *sql.Tx, query string) ([]storage.Count, err
 	if err != nil {
 		return nil, err
 	}
-	out := make([]storage.Count, 0, len(m))
-	for name, n := range m {
-		out = append(out, storage.Count{Name: name, Posts: n})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, nil
+	return storage.SortedCounts(m), nil
 }
 
 // countsByName runs a query of (name, posts) rows and sums them by name.

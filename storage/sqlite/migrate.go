@@ -5,52 +5,17 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/refeed/refeed/storage"
 )
 
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// migrations lists the embedded migrations in order. Their file names start
-// with their version number: 0001_init.sql, 0002_….sql, …
-func migrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFS, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, name := range names {
-		base := strings.TrimPrefix(name, "migrations/")
-		num, _, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %s: name must start with a positive number and '_'", base)
-		}
-		b, err := migrationFS.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: base, sql: string(b)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migration %s: expected version %d", m.name, i+1)
-		}
-	}
-	return ms, nil
-}
+// migrations lists the embedded migrations in order (storage.Migrations).
+func migrations() ([]storage.Migration, error) { return storage.Migrations(migrationFS, "migrations") }
 
 // migrate applies the migrations newer than the database's user_version,
 // each in its own transaction together with the new user_version. The
@@ -91,7 +56,7 @@ func migrate(ctx context.Context, db *sql.DB, upto int, log *slog.Logger) (err e
 }
 
 // migrateOne applies the next pending migration, if any.
-func migrateOne(ctx context.Context, db *sql.DB, ms []migration, upto int, log *slog.Logger) (done bool, err error) {
+func migrateOne(ctx context.Context, db *sql.DB, ms []storage.Migration, upto int, log *slog.Logger) (done bool, err error) {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return false, fmt.Errorf("begin: %w", err)
@@ -115,20 +80,20 @@ func migrateOne(ctx context.Context, db *sql.DB, ms []migration, upto int, log *
 	start := time.Now()
 	// Say why opening an existing database may take a while.
 	log.Info("upgrading the database schema; this can take a minute on a large database",
-		"from", cur, "to", m.version, "migration", m.name)
+		"from", cur, "to", m.Version, "migration", m.Name)
 	defer func() {
 		if err == nil {
-			log.Info("database schema upgraded", "to", m.version, "took", time.Since(start).Round(time.Millisecond))
+			log.Info("database schema upgraded", "to", m.Version, "took", time.Since(start).Round(time.Millisecond))
 		}
 	}()
-	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-		return false, fmt.Errorf("%s: %w", m.name, err)
+	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+		return false, fmt.Errorf("%s: %w", m.Name, err)
 	}
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, m.version)); err != nil {
-		return false, fmt.Errorf("%s: set user_version: %w", m.name, err)
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, m.Version)); err != nil {
+		return false, fmt.Errorf("%s: set user_version: %w", m.Name, err)
 	}
 	if err := tx.Commit(); err != nil {
-		return false, fmt.Errorf("%s: commit: %w", m.name, err)
+		return false, fmt.Errorf("%s: commit: %w", m.Name, err)
 	}
 	return false, nil
 }

@@ -123,7 +123,7 @@ func (sv *saver) ByLink(i int, p *storage.Post) (storage.Stored, bool, error) {
 // Insert stores a new post, or finds the one with its ID.
 func (sv *saver) Insert(p *storage.Post) (storage.Stored, error) {
 	ctx, w := sv.ctx, sv.w
-	enc, err := encodeEnclosures(p.Enclosures)
+	enc, err := storage.EncodeEnclosures(p.Enclosures)
 	if err != nil {
 		return storage.Stored{}, err
 	}
@@ -151,7 +151,7 @@ func (sv *saver) Insert(p *storage.Post) (storage.Stored, error) {
 
 // Update rewrites a post's content in place, keeping its ID and Published.
 func (sv *saver) Update(s storage.Stored, p *storage.Post) error {
-	enc, err := encodeEnclosures(p.Enclosures)
+	enc, err := storage.EncodeEnclosures(p.Enclosures)
 	if err != nil {
 		return err
 	}
@@ -182,26 +182,4 @@ func (sv *saver) Recredit(key, hash string) error {
 		return fmt.Errorf("update credit: %w", err)
 	}
 	return nil
-}
-
-func encodeEnclosures(es []storage.Enclosure) (string, error) {
-	if len(es) == 0 {
-		return "", nil
-	}
-	b, err := json.Marshal(es)
-	if err != nil {
-		return "", fmt.Errorf("enclosures: %w", err)
-	}
-	return string(b), nil
-}
-
-func decodeEnclosures(s string) ([]storage.Enclosure, error) {
-	if s == "" {
-		return nil, nil
-	}
-	var es []storage.Enclosure
-	if err := json.Unmarshal([]byte(s), &es); err != nil {
-		return nil, fmt.Errorf("enclosures: %w", err)
-	}
-	return es, nil
 }

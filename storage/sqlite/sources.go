@@ -196,7 +196,7 @@ func reschedule(ctx context.Context, tx *sql.Tx, name string, old, cur time.Dura
 func wantConfig(c storage.SourceConfig) (storedConfig, error) {
 	var tags []string
 	for _, t := range c.Tags {
-		tags = appendNew(tags, t)
+		tags = storage.AppendNew(tags, t)
 	}
 	if tags == nil {
 		tags = []string{}
