@@ -19,10 +19,11 @@ import (
 // deadlock with another instance's save (both inserting the same links in
 // another order) runs the whole save again, from the posts as given.
 //
-// A save is five round trips: BEGIN; the token, the key and link lookups
-// and the link locks in one pipelined batch (prefetch); the new posts'
-// INSERT; their credits, category and tag rows, the poll state and the
-// version in another batch (flush); COMMIT.
+// A save is at most six round trips: BEGIN; the token and the key lookups
+// in one pipelined batch, and the new posts' link locks and lookups in
+// another (prefetch); the new posts' INSERT; their credits, category and
+// tag rows, the poll state and the version in a last batch (flush);
+// COMMIT. A poll of posts all stored already is four.
 func (s *Store) SavePoll(ctx context.Context, c storage.Claim, state storage.SourceState, posts []storage.Post) (storage.SaveStats, error) {
 	var st storage.SaveStats
 	source := text(c.Source)
@@ -124,6 +125,11 @@ type pendingCredit struct {
 
 var _ storage.PostWriter = (*saver)(nil)
 
+// prefetch checks the claim's token (locking the source's row) and looks up
+// every key of the poll in one batch; then, for the posts without a key
+// match (new to the source: the first poll, a few posts of a later one),
+// it locks their links and looks them up in another. It returns the
+// store's now.
 func (sv *saver) prefetch(c storage.Claim, posts []storage.Post, clock any) (now int64, err error) {
 	n := len(posts)
 	sv.keyHit, sv.keys, sv.alone = make([]bool, n), make([]keyMatch, n), make([]bool, n)
@@ -140,24 +146,6 @@ func (sv *saver) prefetch(c storage.Claim, posts []storage.Post, clock any) (now
 		}
 		seen[k] = true
 	}
-	// Links of every post looked up once: most polls are of posts stored
-	// already, whose answers go unused, but one batch beats a round trip.
-	var links []string
-	var linkIdx []int
-	var locks []int64
-	for i := range posts {
-		if sv.alone[i] || posts[i].Link == "" {
-			continue
-		}
-		l := text(posts[i].Link)
-		links, linkIdx = append(links, l), append(linkIdx, i)
-		h := fnv.New64a()
-		h.Write([]byte(l))
-		locks = append(locks, int64(h.Sum64()))
-	}
-	slices.Sort(locks)
-	locks = slices.Compact(locks)
-
 	var b pgx.Batch
 	b.Queue(`SELECT lease_token, `+nowSQL(2)+` FROM sources WHERE name = $1 FOR UPDATE`, sv.source, clock)
 	b.Queue(`SELECT k.i, `+foundColumns+`, ps.hash, false
@@ -167,26 +155,19 @@ func (sv *saver) prefetch(c storage.Claim, posts []storage.Post, clock any) (now
 		SELECT k.i, 0, '', '', 0, 0, '', true
 		FROM unnest($1::text[]) WITH ORDINALITY AS k (key, i) JOIN tombstones t ON t.source = $2 AND t.key = k.key`,
 		keys, sv.source)
-	// The links' advisory locks, in one order for every save, before the
-	// link lookups: two instances saving the same links then queue on the
-	// first shared one instead of deadlocking on the unique index in the
-	// orders their feeds list them (which PostgreSQL resolves only after
-	// deadlock_timeout, 1 s, by aborting one), and a lookup after the lock
-	// sees the other's committed posts.
-	b.Queue(`SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT k FROM unnest($1::bigint[]) k ORDER BY k) o`, locks)
-	b.Queue(`SELECT l.i, `+foundColumns+`
-		FROM unnest($1::text[]) WITH ORDINALITY AS l (link, i)
-		CROSS JOIN LATERAL (SELECT q.rid FROM posts q WHERE q.link = l.link AND q.link <> ''
-			AND NOT EXISTS (SELECT 1 FROM post_sources ps WHERE ps.post_rid = q.rid AND ps.source = $2)
-			ORDER BY q.rid LIMIT 1) f
-		JOIN posts p ON p.rid = f.rid`, links, sv.source)
-	br := sv.tx.SendBatch(sv.ctx, &b)
+	if now, err = sv.readKeys(c, sv.tx.SendBatch(sv.ctx, &b), keyIdx); err != nil {
+		return 0, err
+	}
+	return now, sv.prefetchLinks(posts)
+}
+
+// readKeys reads the first batch's answers: the token, then the keys.
+func (sv *saver) readKeys(c storage.Claim, br pgx.BatchResults, keyIdx []int) (now int64, err error) {
 	defer func() {
 		if cerr := br.Close(); err == nil && cerr != nil {
-			err = fmt.Errorf("prefetch: %w", cerr)
+			err = fmt.Errorf("find by key: %w", cerr)
 		}
 	}()
-
 	var token int64
 	err = br.QueryRow().Scan(&token, &now)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -198,16 +179,15 @@ func (sv *saver) prefetch(c storage.Claim, posts []storage.Post, clock any) (now
 	if token != c.Token {
 		return 0, fmt.Errorf("source %q: claim %d, claimed again since (%d): %w", c.Source, c.Token, token, storage.ErrLeaseLost)
 	}
-
 	rows, err := br.Query()
 	if err != nil {
 		return 0, fmt.Errorf("find by key: %w", err)
 	}
+	defer rows.Close()
 	for rows.Next() {
 		var j int64
 		var m keyMatch
 		if err := rows.Scan(&j, &m.f.rid, &m.f.id, &m.f.hash, &m.f.published, &m.f.updated, &m.creditHash, &m.pruned); err != nil {
-			rows.Close()
 			return 0, fmt.Errorf("find by key: %w", err)
 		}
 		i := keyIdx[j-1]
@@ -215,37 +195,67 @@ func (sv *saver) prefetch(c storage.Claim, posts []storage.Post, clock any) (now
 			sv.keyHit[i], sv.keys[i] = true, m
 		}
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("find by key: %w", err)
-	}
+	return now, rows.Err()
+}
 
+// prefetchLinks locks and looks up the links of the posts without a key
+// match, in one batch. The advisory locks come first, in one order for
+// every save: two instances saving the same links then queue on the first
+// shared one instead of deadlocking on the unique index in the orders
+// their feeds list them (which PostgreSQL resolves only after
+// deadlock_timeout, 1 s, by aborting one), and the lookup after the lock
+// sees the other's committed posts.
+func (sv *saver) prefetchLinks(posts []storage.Post) (err error) {
+	var links []string
+	var linkIdx []int
+	var locks []int64
+	for i := range posts {
+		if sv.alone[i] || sv.keyHit[i] || posts[i].Link == "" {
+			continue
+		}
+		l := text(posts[i].Link)
+		sv.linked[i] = true
+		links, linkIdx = append(links, l), append(linkIdx, i)
+		h := fnv.New64a()
+		h.Write([]byte(l))
+		locks = append(locks, int64(h.Sum64()))
+	}
+	if len(links) == 0 {
+		return nil
+	}
+	slices.Sort(locks)
+	locks = slices.Compact(locks)
+	var b pgx.Batch
+	b.Queue(`SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT k FROM unnest($1::bigint[]) k ORDER BY k) o`, locks)
+	b.Queue(`SELECT l.i, `+foundColumns+`
+		FROM unnest($1::text[]) WITH ORDINALITY AS l (link, i)
+		CROSS JOIN LATERAL (SELECT q.rid FROM posts q WHERE q.link = l.link AND q.link <> ''
+			AND NOT EXISTS (SELECT 1 FROM post_sources ps WHERE ps.post_rid = q.rid AND ps.source = $2)
+			ORDER BY q.rid LIMIT 1) f
+		JOIN posts p ON p.rid = f.rid`, links, sv.source)
+	br := sv.tx.SendBatch(sv.ctx, &b)
+	defer func() {
+		if cerr := br.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("find by link: %w", cerr)
+		}
+	}()
 	if _, err := br.Exec(); err != nil {
-		return 0, fmt.Errorf("lock links: %w", err)
+		return fmt.Errorf("lock links: %w", err)
 	}
-
-	rows, err = br.Query()
+	rows, err := br.Query()
 	if err != nil {
-		return 0, fmt.Errorf("find by link: %w", err)
+		return fmt.Errorf("find by link: %w", err)
 	}
 	defer rows.Close()
-	for _, i := range linkIdx {
-		sv.linked[i] = !sv.keyHit[i]
-	}
 	for rows.Next() {
 		var j int64
 		var f found
 		if err := rows.Scan(&j, &f.rid, &f.id, &f.hash, &f.published, &f.updated); err != nil {
-			return 0, fmt.Errorf("find by link: %w", err)
+			return fmt.Errorf("find by link: %w", err)
 		}
-		if i := linkIdx[j-1]; sv.linked[i] {
-			sv.linkHit[i], sv.links[i] = true, f
-		}
+		sv.linkHit[linkIdx[j-1]], sv.links[linkIdx[j-1]] = true, f
 	}
-	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("find by link: %w", err)
-	}
-	return now, nil
+	return rows.Err()
 }
 
 // ByKey finds the source's post or tombstone with p.Key.
