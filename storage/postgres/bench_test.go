@@ -3,8 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,47 +10,12 @@ import (
 
 	"github.com/refeed/refeed/storage"
 	"github.com/refeed/refeed/storage/postgres/pgtest"
+	"github.com/refeed/refeed/storage/storagetest"
 )
-
-// benchText is about n runes of Chinese-like text (Zipf-distributed words
-// of one to four characters) with some ASCII, as storage/sqlite's benchmarks use.
-func benchText(seed uint64, n int) string {
-	r := rand.New(rand.NewPCG(seed, 42))
-	z := rand.NewZipf(r, 1.07, 2, 19999)
-	var b strings.Builder
-	for count := 0; count < n; {
-		w := z.Uint64()
-		vr := rand.New(rand.NewPCG(w, 7))
-		size := 1 + int(w%4)
-		for range size {
-			b.WriteRune(rune(0x4e00 + int(vr.ExpFloat64()*600)%20000))
-		}
-		count += size
-		if r.IntN(12) == 0 {
-			b.WriteString("，")
-		}
-		if r.IntN(60) == 0 {
-			b.WriteString(" refeed 2025 ")
-		}
-	}
-	return b.String()
-}
-
-func benchPost(i int) storage.Post {
-	return storage.Post{
-		Key:       fmt.Sprintf("guid:post-%d", i),
-		GUID:      fmt.Sprintf("post-%d", i),
-		Link:      fmt.Sprintf("https://example.com/article/%d.html", i),
-		Title:     fmt.Sprintf("税务新闻 第%d期", i),
-		Content:   "<p>" + benchText(uint64(i), 400) + `</p><p><a href="https://example.com/x">link</a></p><p>` + benchText(uint64(i)+1e9, 300) + "</p>",
-		Summary:   benchText(uint64(i)+2e9, 60),
-		Published: time.Unix(1700000000+int64(i), 0),
-	}
-}
 
 // BenchmarkTsvector builds one post's index text.
 func BenchmarkTsvector(b *testing.B) {
-	p := benchPost(1)
+	p := storagetest.BenchPost(1)
 	b.ReportAllocs()
 	for b.Loop() {
 		searchColumns(&p)
@@ -63,7 +26,7 @@ func BenchmarkTsvector(b *testing.B) {
 // poll's concurrency), and reports posts per second.
 func BenchmarkSavePollConcurrent(b *testing.B) {
 	ctx := context.Background()
-	s := mustOpenB(b, pgtest.URL(b))
+	s := mustOpen(b, pgtest.URL(b))
 	const sources, perPoll, workers = 64, 50, 8
 	var cfg []storage.SourceConfig
 	for i := range sources {
@@ -74,7 +37,7 @@ func BenchmarkSavePollConcurrent(b *testing.B) {
 	}
 	posts := make([]storage.Post, b.N*perPoll)
 	for i := range posts {
-		posts[i] = benchPost(i)
+		posts[i] = storagetest.BenchPost(i)
 	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -102,13 +65,4 @@ func BenchmarkSavePollConcurrent(b *testing.B) {
 	}
 	wg.Wait()
 	b.ReportMetric(float64(b.N*perPoll)/time.Since(start).Seconds(), "posts/s")
-}
-
-func mustOpenB(b *testing.B, url string) *Store {
-	s, err := Open(context.Background(), url)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { s.Close() })
-	return s
 }

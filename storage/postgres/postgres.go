@@ -61,7 +61,6 @@ type options struct {
 	now      func() time.Time
 	poolSize int
 	log      *slog.Logger
-	simple   bool
 }
 
 // WithNow replaces the database's clock with now, for tests. Without it
@@ -75,11 +74,6 @@ func WithPoolSize(n int) Option { return func(o *options) { o.poolSize = n } }
 
 // WithLogger sets where Open says that it migrates the schema.
 func WithLogger(log *slog.Logger) Option { return func(o *options) { o.log = log } }
-
-// WithSimpleProtocol makes every statement use the simple query protocol
-// (no prepared statements), for a pgbouncer that pools transactions.
-// URLs may say the same with default_query_exec_mode=simple_protocol.
-func WithSimpleProtocol() Option { return func(o *options) { o.simple = true } }
 
 // Open connects to the database at rawURL (postgres:// or postgresql://;
 // libpq's PGPASSWORD and PGPASSFILE apply, as for psql) and brings its
@@ -96,9 +90,6 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 	}
 	if o.poolSize > 0 {
 		cfg.MaxConns = int32(o.poolSize)
-	}
-	if o.simple {
-		cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
 	}
 	rp := cfg.ConnConfig.RuntimeParams
 	if rp["application_name"] == "" {

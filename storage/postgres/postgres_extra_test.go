@@ -16,7 +16,7 @@ import (
 	"github.com/refeed/refeed/storage/storagetest"
 )
 
-func mustOpen(t *testing.T, url string, opts ...Option) *Store {
+func mustOpen(t testing.TB, url string, opts ...Option) *Store {
 	t.Helper()
 	s, err := Open(context.Background(), url, opts...)
 	if err != nil {

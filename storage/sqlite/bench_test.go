@@ -4,61 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"math/rand/v2"
 	"runtime"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/refeed/refeed/storage"
+	"github.com/refeed/refeed/storage/storagetest"
 )
-
-// benchText returns about n runes of Chinese-like text: words of one to
-// four characters drawn from a 20,000-word vocabulary with a Zipf
-// distribution, as in real text, with punctuation and some ASCII. Uniformly
-// random characters would flatter nothing and overstate the index size.
-func benchText(seed uint64, n int) string {
-	r := rand.New(rand.NewPCG(seed, 42))
-	z := rand.NewZipf(r, 1.07, 2, 19999)
-	var b strings.Builder
-	for count := 0; count < n; {
-		w := z.Uint64()
-		vr := rand.New(rand.NewPCG(w, 7)) // the word's characters depend on the word only
-		size := 1 + int(w%4)
-		if w%5 == 0 {
-			size = 2
-		}
-		for range size {
-			// Common characters are more common.
-			b.WriteRune(rune(0x4e00 + int(vr.ExpFloat64()*600)%20000))
-		}
-		count += size
-		switch r.IntN(12) {
-		case 0:
-			b.WriteString("，")
-		case 1:
-			b.WriteString("。")
-		}
-		if r.IntN(60) == 0 {
-			b.WriteString(" refeed 2025 ")
-		}
-	}
-	return b.String()
-}
-
-func benchPost(i int) storage.Post {
-	return storage.Post{
-		Key:       fmt.Sprintf("guid:post-%d", i),
-		GUID:      fmt.Sprintf("post-%d", i),
-		Link:      fmt.Sprintf("https://example.com/article/%d.html", i),
-		Title:     fmt.Sprintf("税务新闻 第%d期", i),
-		Content:   "<p>" + benchText(uint64(i), 400) + `</p><p><a href="https://example.com/x">link</a></p><p>` + benchText(uint64(i)+1e9, 300) + "</p>",
-		Summary:   benchText(uint64(i)+2e9, 60),
-		Published: time.Unix(1700000000+int64(i), 0),
-		Hash:      fmt.Sprintf("h%d", i),
-	}
-}
 
 func benchStore(b *testing.B, sources int) *Store {
 	s := mustOpen(b)
@@ -82,7 +35,7 @@ func BenchmarkSavePoll(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		posts := make([]storage.Post, perPoll)
 		for k := range posts {
-			posts[k] = benchPost(n)
+			posts[k] = storagetest.BenchPost(n)
 			n++
 		}
 		if _, err := s.SavePoll(ctx, claimOf(s, fmt.Sprint("s", i%100)), storage.SourceState{Status: storage.StatusOK}, posts); err != nil {
@@ -103,7 +56,7 @@ func BenchmarkSavePollConcurrent(b *testing.B) {
 	// storing rather than making text.
 	texts := make([]storage.Post, 1000)
 	for i := range texts {
-		texts[i] = benchPost(i)
+		texts[i] = storagetest.BenchPost(i)
 	}
 	var next atomic.Int64
 	b.SetParallelism((workers + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
@@ -136,7 +89,7 @@ func BenchmarkSavePollUnchanged(b *testing.B) {
 	s := benchStore(b, 1)
 	posts := make([]storage.Post, 50)
 	for k := range posts {
-		posts[k] = benchPost(k)
+		posts[k] = storagetest.BenchPost(k)
 	}
 	if _, err := s.SavePoll(ctx, claimOf(s, "s0"), storage.SourceState{}, posts); err != nil {
 		b.Fatal(err)
@@ -213,7 +166,7 @@ func BenchmarkSearch(b *testing.B) {
 	s := benchStore(b, 1)
 	posts := make([]storage.Post, 5000)
 	for k := range posts {
-		posts[k] = benchPost(k)
+		posts[k] = storagetest.BenchPost(k)
 	}
 	posts[4000].Title = "个人所得税汇算清缴"
 	posts[10].Title = "退税"

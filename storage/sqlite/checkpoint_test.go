@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/refeed/refeed/storage"
+	"github.com/refeed/refeed/storage/storagetest"
 )
 
 // Saved posts reach the database file itself soon after their commit, while
@@ -31,7 +32,7 @@ func TestBackgroundCheckpoint(t *testing.T) {
 	before := size()
 	posts := make([]storage.Post, 400) // about 2 MB of rows and indexes
 	for i := range posts {
-		posts[i] = benchPost(i)
+		posts[i] = storagetest.BenchPost(i)
 	}
 	if _, err := s.SavePoll(ctx, claimOf(s, "s"), storage.SourceState{Status: storage.StatusOK}, posts); err != nil {
 		t.Fatal(err)
