@@ -109,6 +109,7 @@ func (s *Store) ImportPosts(ctx context.Context, recs []storage.Record) (int, er
 	stored := 0
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		stored = 0
+		var cs creditSet
 		for _, r := range recs {
 			p := r.Post
 			enc, err := storage.EncodeEnclosures(p.Enclosures)
@@ -132,16 +133,16 @@ func (s *Store) ImportPosts(ctx context.Context, recs []storage.Record) (int, er
 			if err != nil {
 				return fmt.Errorf("post %s: %w", p.ID, err)
 			}
-			for _, c := range r.Credits {
-				if err := credit(ctx, tx, text(c.Source), []int64{rid}, []string{text(p.ID)}, []string{text(c.Key)},
-					[]string{c.Hash}, []int64{p.Published.UnixNano()}, nil); err != nil {
-					return fmt.Errorf("post %s: source %q: %w", p.ID, c.Source, err)
-				}
+			for rank, c := range r.Credits {
+				cs.add(rank, text(c.Source), rid, text(p.ID), text(c.Key), c.Hash, p.Published.UnixNano())
 			}
 			stored++
 		}
 		if stored == 0 {
 			return nil
+		}
+		if err := cs.write(ctx, tx); err != nil {
+			return err
 		}
 		return bumpVersion(ctx, tx)
 	})
@@ -163,6 +164,47 @@ func (s *Store) ImportTombstones(ctx context.Context, ts []storage.Tombstone) er
 	if _, err := s.pool.Exec(ctx, `INSERT INTO tombstones (source, key, pruned)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) ON CONFLICT DO NOTHING`, sources, keys, pruned); err != nil {
 		return fmt.Errorf("postgres: import tombstones: %w", err)
+	}
+	return nil
+}
+
+// creditSet gathers imported credits for credit(), one call per source and
+// rank: a post's first credits are written before its second ones, so each
+// keeps its sources' order (post_sources.seq) across the calls.
+type creditSet struct {
+	ranks []map[string]*creditRows
+	order [][]string // sources of each rank, first seen first
+}
+
+type creditRows struct {
+	rids      []int64
+	ids, keys []string
+	hashes    []string
+	published []int64
+}
+
+func (cs *creditSet) add(rank int, source string, rid int64, id, key, hash string, published int64) {
+	for len(cs.ranks) <= rank {
+		cs.ranks, cs.order = append(cs.ranks, map[string]*creditRows{}), append(cs.order, nil)
+	}
+	r := cs.ranks[rank][source]
+	if r == nil {
+		r = &creditRows{}
+		cs.ranks[rank][source] = r
+		cs.order[rank] = append(cs.order[rank], source)
+	}
+	r.rids, r.ids, r.keys = append(r.rids, rid), append(r.ids, id), append(r.keys, key)
+	r.hashes, r.published = append(r.hashes, hash), append(r.published, published)
+}
+
+func (cs *creditSet) write(ctx context.Context, tx pgx.Tx) error {
+	for rank, sources := range cs.order {
+		for _, source := range sources {
+			r := cs.ranks[rank][source]
+			if err := credit(ctx, tx, source, r.rids, r.ids, r.keys, r.hashes, r.published, nil); err != nil {
+				return fmt.Errorf("source %q: %w", source, err)
+			}
+		}
 	}
 	return nil
 }
