@@ -1,6 +1,10 @@
 package storage
 
-import "time"
+import (
+	"slices"
+	"strings"
+	"time"
+)
 
 // ClaimRequest says which sources Claim may lease, to whom and for how long.
 type ClaimRequest struct {
@@ -56,4 +60,15 @@ func Rescheduled(st SourceState, old, cur time.Duration) time.Time {
 		return t
 	}
 	return st.NextPoll
+}
+
+// SortClaims puts claims in the order Claim returns them: earliest due
+// first, then by name.
+func SortClaims(claims []Claim) {
+	slices.SortFunc(claims, func(a, b Claim) int {
+		if c := a.State.NextPoll.Compare(b.State.NextPoll); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Source, b.Source)
+	})
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -82,12 +80,7 @@ func (s *Store) Claim(ctx context.Context, r storage.ClaimRequest) ([]storage.Cl
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("postgres: claim: %w", err)
 	}
-	slices.SortFunc(claims, func(a, b storage.Claim) int {
-		if c := a.State.NextPoll.Compare(b.State.NextPoll); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Source, b.Source)
-	})
+	storage.SortClaims(claims)
 	return claims, nil
 }
 

@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/refeed/refeed/storage"
@@ -97,12 +95,7 @@ func (s *Store) Claim(ctx context.Context, r storage.ClaimRequest) ([]storage.Cl
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: claim: %w", err)
 	}
-	slices.SortFunc(claims, func(a, b storage.Claim) int {
-		if c := a.State.NextPoll.Compare(b.State.NextPoll); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Source, b.Source)
-	})
+	storage.SortClaims(claims)
 	return claims, nil
 }
 
