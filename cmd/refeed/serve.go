@@ -189,14 +189,18 @@ func (a *serveApp) reload() {
 	if keys := restartKeys(a.started, next); len(keys) > 0 {
 		e.log.Warn("reload: some changes need a restart; until then the values serve started with stay", "keys", keys)
 	}
+	// The poller learns the new sources before the store has them: one the
+	// sync adds and the poller claims at once must not be one it does not
+	// know (it would wait out its lease).
+	a.agg.SetSources(aggregatorSources(next))
 	if err := syncConfig(a.bg, a.st, e.owner, next); err != nil {
+		a.agg.SetSources(aggregatorSources(a.config()))
 		e.log.Error("reload failed", "error", err)
 		return
 	}
 	if e.reg != nil {
 		e.reg.set(sourceNames(next))
 	}
-	a.agg.SetSources(aggregatorSources(next))
 	a.srv.SetOptions(serverOptions(e, next, a.metrics))
 	a.cfgMu.Lock()
 	a.current = next
